@@ -1,0 +1,70 @@
+//! clap definitions: global options and subcommands, parsed once into `Args`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A terminal console for Alembic migrations on PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "alembic-tui", version, about)]
+pub struct Args {
+    /// The alembic.ini to use (default: found from the current directory upward).
+    #[arg(short = 'c', long = "config", global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// The ini section holding alembic's options, as `alembic -n`.
+    #[arg(short = 'n', long = "name", global = true, default_value = "alembic")]
+    pub name: String,
+
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The current head revisions of the project (no database needed).
+    Heads,
+    /// Every revision, newest first, drawn as a graph with lanes.
+    History {
+        /// A range `[start]:[end]`, as `alembic history -r` (empty sides: base / heads).
+        #[arg(short = 'r', long = "rev-range", value_name = "START:END")]
+        range: Option<String>,
+    },
+    /// The revisions an identifier names (`heads`, a prefix, `label@head`, …).
+    Show {
+        /// A revision identifier.
+        revision: String,
+    },
+    /// The steps alembic would run from the given version-table rows to a target.
+    Plan {
+        #[arg(value_enum)]
+        direction: PlanDirection,
+        /// Target: an id or prefix, head, heads, base, label@head, +N, -N, rev+N, label@+N, …
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+        /// The version table's rows, comma separated (`base` or empty: nothing applied).
+        #[arg(long = "from", value_name = "REV[,REV…]", default_value = "")]
+        from: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanDirection {
+    Upgrade,
+    Downgrade,
+}
+
+impl PlanDirection {
+    /// The version-table rows that `--from` names: `base` and empty entries mean none.
+    pub fn parse_from(from: &str) -> Vec<String> {
+        from.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && *s != "base")
+            .map(str::to_owned)
+            .collect()
+    }
+}

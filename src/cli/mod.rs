@@ -1,0 +1,8 @@
+//! The command line: clap definitions (`args`), the read-only commands (`commands`) and their
+//! human and JSON output (`output`). Exit codes are decided once, in `main.rs`.
+
+pub mod args;
+pub mod commands;
+pub mod output;
+
+pub use args::{Args, Command};

@@ -1,0 +1,277 @@
+//! Human and JSON output of the read-only commands. The JSON shapes here are a stable contract:
+//! scripts and CI parse them, so fields are only ever added.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::commands::Workspace;
+use crate::graph::lanes::{self, RowInput};
+use crate::graph::plan::{Direction, Step};
+use crate::graph::Node;
+use crate::project::Revision;
+
+/// How much of each revision `revisions` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// `heads`: id, labels, message, path.
+    Summary,
+    /// `show`: also the parents and dependencies.
+    Full,
+}
+
+#[derive(Serialize)]
+struct RevisionJson<'a> {
+    revision: &'a str,
+    branch_labels: Vec<&'a str>,
+    message: &'a str,
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    down_revisions: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    depends_on: Option<&'a [String]>,
+}
+
+#[derive(Serialize)]
+struct HistoryJson<'a> {
+    revision: &'a str,
+    down_revisions: &'a [String],
+    branch_labels: Vec<&'a str>,
+    depends_on: &'a [String],
+    message: &'a str,
+    path: String,
+    is_head: bool,
+    is_branch_point: bool,
+    is_merge_point: bool,
+}
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    steps: Vec<StepJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct StepJson<'a> {
+    direction: &'static str,
+    revision: &'a str,
+    heads_before: &'a [String],
+    heads_after: &'a [String],
+}
+
+/// The node and its file for an id the graph gave us.
+fn lookup<'w>(ws: &'w Workspace, id: &str) -> Result<(&'w Node, &'w Revision)> {
+    let node = ws
+        .map
+        .get(id)
+        .ok_or_else(|| anyhow::anyhow!("revision {id} vanished from the graph"))?;
+    let revision = ws
+        .project
+        .revisions
+        .get(node.spec_index())
+        .ok_or_else(|| anyhow::anyhow!("revision {id} has no file"))?;
+    Ok((node, revision))
+}
+
+fn labels(node: &Node) -> Vec<&str> {
+    let mut labels: Vec<&str> = node.branch_labels().iter().map(String::as_str).collect();
+    labels.sort_unstable();
+    labels
+}
+
+/// `heads` and `show`: one line (or JSON object) per revision.
+pub fn revisions(
+    out: &mut dyn Write,
+    ws: &Workspace,
+    ids: &[&str],
+    detail: Detail,
+    json: bool,
+) -> Result<()> {
+    if json {
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (node, rev) = lookup(ws, id)?;
+            let full = detail == Detail::Full;
+            items.push(RevisionJson {
+                revision: node.id(),
+                branch_labels: labels(node),
+                message: &rev.doc,
+                path: rev.path.display().to_string(),
+                down_revisions: full.then_some(node.down_revisions()),
+                depends_on: full.then_some(node.depends_on()),
+            });
+        }
+        serde_json::to_writer_pretty(&mut *out, &items)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for id in ids {
+        let (node, rev) = lookup(ws, id)?;
+        match detail {
+            Detail::Summary => writeln!(out, "{}", summary_line(ws, node, rev))?,
+            Detail::Full => write_full(out, ws, node, rev)?,
+        }
+    }
+    Ok(())
+}
+
+/// `id (labels) (head), message` — the shape of `alembic heads`, plus the message.
+fn summary_line(ws: &Workspace, node: &Node, rev: &Revision) -> String {
+    let mut line = node.id().to_owned();
+    let labels = labels(node);
+    if !labels.is_empty() {
+        line.push_str(&format!(" ({})", labels.join(", ")));
+    }
+    line.push_str(&flags(ws, node));
+    if !rev.doc.is_empty() {
+        line.push_str(", ");
+        line.push_str(&first_line(&rev.doc));
+    }
+    line
+}
+
+/// ` (head)`, ` (effective head)`, ` (branchpoint)`, ` (mergepoint)`, as alembic marks them.
+fn flags(ws: &Workspace, node: &Node) -> String {
+    let mut flags = String::new();
+    if node.is_head() {
+        if ws.map.real_heads().contains(&node.id()) {
+            flags.push_str(" (head)");
+        } else {
+            flags.push_str(" (effective head)");
+        }
+    }
+    if node.is_branch_point() {
+        flags.push_str(" (branchpoint)");
+    }
+    if node.is_merge_point() {
+        flags.push_str(" (mergepoint)");
+    }
+    flags
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+fn write_full(out: &mut dyn Write, ws: &Workspace, node: &Node, rev: &Revision) -> Result<()> {
+    writeln!(out, "Rev: {}{}", node.id(), flags(ws, node))?;
+    match node.down_revisions() {
+        [] => writeln!(out, "Parent: <base>")?,
+        [one] => writeln!(out, "Parent: {one}")?,
+        many => writeln!(out, "Merges: {}", many.join(", "))?,
+    }
+    if !node.depends_on().is_empty() {
+        writeln!(out, "Also depends on: {}", node.depends_on().join(", "))?;
+    }
+    if node.is_branch_point() {
+        writeln!(out, "Branches into: {}", node.children().join(", "))?;
+    }
+    let labels = labels(node);
+    if !labels.is_empty() {
+        writeln!(out, "Branch names: {}", labels.join(", "))?;
+    }
+    writeln!(out, "Path: {}", rev.path.display())?;
+    if let Some(date) = &rev.create_date {
+        writeln!(out, "Create Date: {date}")?;
+    }
+    writeln!(out)?;
+    for line in rev.longdoc.lines() {
+        writeln!(out, "    {line}")?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `history`: the lane graph beside each revision, newest first.
+pub fn history(out: &mut dyn Write, ws: &Workspace, ids: &[&str], json: bool) -> Result<()> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        rows.push(lookup(ws, id)?);
+    }
+    if json {
+        let items: Vec<HistoryJson> = rows
+            .iter()
+            .map(|(node, rev)| HistoryJson {
+                revision: node.id(),
+                down_revisions: node.down_revisions(),
+                branch_labels: labels(node),
+                depends_on: node.depends_on(),
+                message: &rev.doc,
+                path: rev.path.display().to_string(),
+                is_head: node.is_head(),
+                is_branch_point: node.is_branch_point(),
+                is_merge_point: node.is_merge_point(),
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &items)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let layout = lanes::layout(&lane_inputs(ids, &rows));
+    for ((node, rev), row) in rows.iter().zip(&layout.rows) {
+        let graph = row.render('●');
+        let pad = layout.width * 2 - graph.chars().count().min(layout.width * 2);
+        writeln!(
+            out,
+            "{graph}{:pad$} {}",
+            "",
+            summary_line(ws, node, rev),
+            pad = pad
+        )?;
+    }
+    Ok(())
+}
+
+/// Parent edges (down_revisions only) between the rows shown, as row indices.
+fn lane_inputs(ids: &[&str], rows: &[(&Node, &Revision)]) -> Vec<RowInput> {
+    let position: std::collections::HashMap<&str, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.iter()
+        .map(|(node, _)| RowInput {
+            parents: node
+                .down_revisions()
+                .iter()
+                .filter_map(|p| position.get(p.as_str()).copied())
+                .collect(),
+        })
+        .collect()
+}
+
+/// `plan`: the steps in execution order with the version-table rows around each.
+pub fn plan(out: &mut dyn Write, steps: &[Step], json: bool) -> Result<()> {
+    let direction = |d: Direction| match d {
+        Direction::Upgrade => "upgrade",
+        Direction::Downgrade => "downgrade",
+    };
+    if json {
+        let plan = PlanJson {
+            steps: steps
+                .iter()
+                .map(|s| StepJson {
+                    direction: direction(s.direction),
+                    revision: &s.revision,
+                    heads_before: &s.heads_before,
+                    heads_after: &s.heads_after,
+                })
+                .collect(),
+        };
+        serde_json::to_writer_pretty(&mut *out, &plan)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if steps.is_empty() {
+        writeln!(out, "nothing to do")?;
+    }
+    for (i, step) in steps.iter().enumerate() {
+        writeln!(
+            out,
+            "{:>3}. {:<9} {:<14} rows [{}] -> [{}]",
+            i + 1,
+            direction(step.direction),
+            step.revision,
+            step.heads_before.join(", "),
+            step.heads_after.join(", ")
+        )?;
+    }
+    Ok(())
+}
