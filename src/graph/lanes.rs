@@ -420,4 +420,205 @@ mod tests {
 ",
         );
     }
+
+    #[test]
+    fn merge_joins_a_lane_already_heading_to_the_parent() {
+        check(
+            &[&[2], &[4], &[3, 4], &[4], &[]],
+            "
+●   A
+│ ● B
+●─┤ C
+● │ D
+●─╯ E
+",
+        );
+        check(
+            &[&[3], &[2, 3], &[3], &[]],
+            "
+●   A
+├─● B
+│ ● C
+●─╯ D
+",
+        );
+    }
+
+    #[test]
+    fn horizontal_passes_behind_an_unrelated_lane() {
+        check(
+            &[&[2], &[4], &[4, 3], &[4], &[]],
+            "
+●     A
+│ ●   B
+●─│─╮ C
+│ │ ● D
+●─┴─╯ E
+",
+        );
+        check(
+            &[&[3], &[4], &[3], &[4], &[]],
+            "
+●     A
+│ ●   B
+│ │ ● C
+●─│─╯ D
+●─╯   E
+",
+        );
+    }
+
+    #[test]
+    fn merge_opens_to_the_left_when_only_that_column_is_free() {
+        check(
+            &[&[2], &[3], &[], &[4, 5], &[5], &[]],
+            "
+●   A
+│ ● B
+● │ C
+╭─● D
+│ ● E
+●─╯ F
+",
+        );
+    }
+
+    #[test]
+    fn column_freed_on_a_row_is_not_reopened_on_that_row() {
+        check(
+            &[&[2], &[2], &[3, 4], &[4], &[]],
+            "
+●     A
+│ ●   B
+●─┴─╮ C
+●   │ D
+●───╯ E
+",
+        );
+    }
+
+    #[test]
+    fn parents_outside_the_rows_are_dropped() {
+        let rows = [
+            RowInput {
+                parents: vec![1, 99],
+            },
+            RowInput {
+                parents: vec![0, 1, 7],
+            },
+        ];
+        let layout = layout(&rows);
+        let text: Vec<String> = layout.rows.iter().map(|r| r.render('●')).collect();
+        assert_eq!(text, ["● ", "● "]);
+        assert!(layout.rows[0].continues_below);
+        assert!(layout.rows[1].continues_below);
+        assert_eq!(layout.width, 1);
+    }
+
+    #[test]
+    fn cells_carry_the_line_they_belong_to() {
+        let rows: Vec<RowInput> = [&[1, 2, 3][..], &[4], &[4], &[4], &[]]
+            .iter()
+            .map(|p| RowInput {
+                parents: p.to_vec(),
+            })
+            .collect();
+        let layout = layout(&rows);
+        let line = |row: usize, col: usize| layout.rows[row].cells[col].line.map(|l| l.0);
+        let gap = |row: usize, col: usize| layout.rows[row].cells[col].gap.map(|l| l.0);
+        // The merge opens lines 1 and 2; its horizontal belongs to the furthest one.
+        assert_eq!(
+            [line(0, 0), line(0, 1), line(0, 2)],
+            [Some(0), Some(1), Some(2)]
+        );
+        assert_eq!([gap(0, 0), gap(0, 1), gap(0, 2)], [Some(2), Some(2), None]);
+        // Each keeps its line down to the base, where the first line carries on.
+        assert_eq!(
+            [line(2, 0), line(2, 1), line(2, 2)],
+            [Some(0), Some(1), Some(2)]
+        );
+        assert_eq!(
+            [line(4, 0), line(4, 1), line(4, 2)],
+            [Some(0), Some(1), Some(2)]
+        );
+        let base = &layout.rows[4].cells;
+        assert!(base[0].node && base[0].links.up && !base[0].links.down && base[0].links.right);
+        assert_eq!(
+            base[2].links,
+            Links {
+                up: true,
+                left: true,
+                ..Links::default()
+            }
+        );
+    }
+
+    #[test]
+    fn ten_thousand_row_chain() {
+        let rows: Vec<RowInput> = (0..10_000)
+            .map(|i| RowInput {
+                parents: if i + 1 < 10_000 { vec![i + 1] } else { vec![] },
+            })
+            .collect();
+        let layout = layout(&rows);
+        assert_eq!(layout.width, 1);
+        assert_eq!(layout.rows.len(), 10_000);
+        assert!(layout
+            .rows
+            .iter()
+            .all(|r| r.lane == 0 && r.render('●') == "● "));
+    }
+
+    #[test]
+    fn ten_thousand_rows_of_diamonds_reuse_their_columns() {
+        // Diamonds in a chain: merge, its two sides, the fork they share, whose parent is the
+        // next merge.
+        let n = 10_000;
+        let rows: Vec<RowInput> = (0..n)
+            .map(|i| RowInput {
+                parents: match i % 4 {
+                    _ if i + 4 >= n => vec![],
+                    0 => vec![i + 1, i + 2],
+                    1 => vec![i + 2],
+                    _ => vec![i + 1],
+                },
+            })
+            .collect();
+        let layout = layout(&rows);
+        assert_eq!(layout.width, 2);
+        let text: Vec<String> = layout.rows[..5].iter().map(|r| r.render('●')).collect();
+        assert_eq!(text, ["●─╮ ", "● │ ", "│ ● ", "●─╯ ", "●─╮ "]);
+    }
+
+    #[test]
+    fn fork_that_is_also_a_merge_opens_its_lane_beside_the_joining_one() {
+        // D merges B and C and is also the fork both sides of the next diamond start from. Its
+        // new lane cannot take C's column, where `┤` would read as C's line running on down.
+        check(
+            &[
+                &[1, 2],
+                &[3],
+                &[3],
+                &[4, 5],
+                &[6],
+                &[6],
+                &[7, 8],
+                &[9],
+                &[9],
+                &[],
+            ],
+            "
+●─╮   A
+● │   B
+│ ●   C
+●─┴─╮ D
+●   │ E
+│   ● F
+●─┬─╯ G
+● │   H
+│ ●   I
+●─╯   J
+",
+        );
+    }
 }
