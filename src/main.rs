@@ -1,2 +1,50 @@
-//! Placeholder until the graph and project modules land.
-fn main() {}
+//! alembic-tui: parse the command line, run, and map the outcome to an exit code in one place.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use alembic_tui::cli::{self, Args};
+
+/// Exit codes: 0 success, 1 reserved for "found something" answers (pending, drift, lint),
+/// 2 for any error (bad input, unknown revision, alembic would refuse).
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(err) => {
+            eprintln!("error: cannot read the current directory: {err}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err = std::io::stderr();
+    let result = cli::commands::run(&args, &cwd, &mut out, &mut err).and_then(|()| {
+        out.flush()?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // A closed pipe (`alembic-tui history | head`) is not a failure of ours.
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            // One line: the cause chain joined, so scripts can log it as is.
+            let _ = writeln!(err, "error: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

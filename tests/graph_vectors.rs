@@ -39,11 +39,18 @@ fn answer(map: &RevisionMap, case: &Case) -> Result<Value, String> {
     match case.op.as_str() {
         "heads" => Ok(sorted(owned(map.heads()))),
         "bases" => Ok(sorted(owned(map.bases()))),
-        "resolve" => map.resolve(arg("id")).map(sorted).map_err(|e| e.to_string()),
+        "resolve" => map
+            .resolve(arg("id"))
+            .map(sorted)
+            .map_err(|e| e.to_string()),
         "upgrade" | "downgrade" => {
             let from: Vec<String> = case.args["from"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
             let steps = if case.op == "upgrade" {
                 map.plan_upgrade(&from, arg("to"))

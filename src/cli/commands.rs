@@ -36,7 +36,10 @@ impl Workspace {
             })
             .collect();
         let (map, warnings) = RevisionMap::new(specs).with_context(|| {
-            format!("the revision graph of {} is invalid", config.ini_path().display())
+            format!(
+                "the revision graph of {} is invalid",
+                config.ini_path().display()
+            )
         })?;
         for warning in &warnings {
             let _ = writeln!(warn, "warning: {warning}");

@@ -164,7 +164,7 @@ fn write_full(out: &mut dyn Write, ws: &Workspace, node: &Node, rev: &Revision) 
         writeln!(out, "Also depends on: {}", node.depends_on().join(", "))?;
     }
     if node.is_branch_point() {
-        writeln!(out, "Branches into: {}", node.children().join(", "))?;
+        writeln!(out, "Branches into: {}", ws.map.children(node).join(", "))?;
     }
     let labels = labels(node);
     if !labels.is_empty() {
@@ -176,7 +176,11 @@ fn write_full(out: &mut dyn Write, ws: &Workspace, node: &Node, rev: &Revision) 
     }
     writeln!(out)?;
     for line in rev.longdoc.lines() {
-        writeln!(out, "    {line}")?;
+        if line.trim().is_empty() {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "    {line}")?;
+        }
     }
     writeln!(out)?;
     Ok(())

@@ -173,6 +173,8 @@ pub enum GraphError {
         revision: String,
         others: Vec<String>,
     },
+    #[error("requested range {lower}:{upper} does not refer to ancestor/descendant revisions along the same branch")]
+    NotAncestor { lower: String, upper: String },
     #[error("destination {target} is not a valid downgrade target from current head(s)")]
     NotValidDowngradeTarget { target: String },
     #[error("destination {target} is not a valid upgrade target from current head(s)")]
@@ -283,12 +285,10 @@ impl RevisionMap {
         for node in &mut nodes {
             let mut resolved = Vec::with_capacity(node.declared_deps.len());
             for dep in &node.declared_deps {
-                let key = keys
-                    .get(dep)
-                    .ok_or_else(|| GraphError::UnknownDependency {
-                        revision: node.id.clone(),
-                        dependency: dep.clone(),
-                    })?;
+                let key = keys.get(dep).ok_or_else(|| GraphError::UnknownDependency {
+                    revision: node.id.clone(),
+                    dependency: dep.clone(),
+                })?;
                 resolved.push(key.ix());
             }
             node.resolved_deps_ix = resolved;
@@ -391,7 +391,12 @@ impl RevisionMap {
                     .copied()
                     .filter(|d| !implied[*d as usize]),
             );
-            let norm_down = dedupe(node.down_ix.iter().copied().chain(normalized.iter().copied()));
+            let norm_down = dedupe(
+                node.down_ix
+                    .iter()
+                    .copied()
+                    .chain(normalized.iter().copied()),
+            );
             let node = &mut self.nodes[ix];
             node.normalized_deps_ix = normalized;
             node.norm_down_ix = norm_down;
@@ -536,7 +541,9 @@ impl RevisionMap {
     }
 
     pub(crate) fn ids(&self, ixs: &[Ix]) -> Vec<String> {
-        ixs.iter().map(|&i| self.nodes[i as usize].id.clone()).collect()
+        ixs.iter()
+            .map(|&i| self.nodes[i as usize].id.clone())
+            .collect()
     }
 
     /// Every revision in load order.
@@ -555,6 +562,11 @@ impl RevisionMap {
     /// The revision with exactly this id.
     pub fn get(&self, id: &str) -> Option<&Node> {
         self.ix_of(id).map(|ix| self.node(ix))
+    }
+
+    /// The revisions whose down_revision names `node`, in load order.
+    pub fn children(&self, node: &Node) -> Vec<&str> {
+        node.nextrev.iter().map(|&c| self.node(c).id()).collect()
     }
 
     /// Heads over down_revision edges, in load order (`alembic heads`).
@@ -663,12 +675,8 @@ mod tests {
 
     #[test]
     fn duplicate_ids_warn_and_the_later_file_wins() {
-        let (map, warnings) = RevisionMap::new(vec![
-            spec("a", &[]),
-            spec("b", &["a"]),
-            spec("b", &[]),
-        ])
-        .unwrap();
+        let (map, warnings) =
+            RevisionMap::new(vec![spec("a", &[]), spec("b", &["a"]), spec("b", &[])]).unwrap();
         assert_eq!(warnings.len(), 1);
         assert!(map.get("b").unwrap().is_base());
         assert_eq!(map.get("b").unwrap().spec_index(), 2);

@@ -68,7 +68,11 @@ impl RevisionMap {
     }
 
     /// Revisions only, as alembic's `is_revision` asserts; anything else is a refusal.
-    fn require_revisions(&self, found: Vec<Option<Pos>>, target: &str) -> Result<Vec<Ix>, GraphError> {
+    fn require_revisions(
+        &self,
+        found: Vec<Option<Pos>>,
+        target: &str,
+    ) -> Result<Vec<Ix>, GraphError> {
         found
             .into_iter()
             .map(|p| match p {
@@ -81,7 +85,11 @@ impl RevisionMap {
     }
 
     /// alembic's `_parse_upgrade_target`.
-    fn parse_upgrade_target(&self, current: &[String], target: &str) -> Result<Vec<Option<Pos>>, GraphError> {
+    fn parse_upgrade_target(
+        &self,
+        current: &[String],
+        target: &str,
+    ) -> Result<Vec<Option<Pos>>, GraphError> {
         let Some(rel) = parse_relative(target) else {
             return self.get_revisions(target);
         };
@@ -145,7 +153,12 @@ impl RevisionMap {
             None => self.get_revision(symbol)?,
             Some(branch) => self.get_revision(&format!("{branch}@{symbol}"))?,
         };
-        Ok(vec![self.walk_steps(start.map(Pos::Rev), rel.steps, None, true)?])
+        Ok(vec![self.walk_steps(
+            start.map(Pos::Rev),
+            rel.steps,
+            None,
+            true,
+        )?])
     }
 
     /// alembic's `_parse_downgrade_target`: (branch label, target; `None` = base).
@@ -176,7 +189,8 @@ impl RevisionMap {
                 Some(symbol) => symbol.to_owned(),
                 None => match branch.as_deref().filter(|b| !b.is_empty()) {
                     Some(label) => {
-                        let rows = self.require_revisions(self.get_revisions_of(current)?, target)?;
+                        let rows =
+                            self.require_revisions(self.get_revisions_of(current)?, target)?;
                         let mut on_branch = self.filter_for_lineage(&rows, label, false)?;
                         if on_branch.is_empty() {
                             let all_current = self.all_current(&rows);
@@ -290,8 +304,13 @@ impl RevisionMap {
     }
 
     /// alembic's `_collect_upgrade_revisions` with `implicit_base=True`, as `upgrade` uses it.
-    fn collect_upgrade(&self, current: &[String], target: &str) -> Result<(Set, Vec<Ix>), GraphError> {
-        let targets = self.require_revisions(self.parse_upgrade_target(current, target)?, target)?;
+    fn collect_upgrade(
+        &self,
+        current: &[String],
+        target: &str,
+    ) -> Result<(Set, Vec<Ix>), GraphError> {
+        let targets =
+            self.require_revisions(self.parse_upgrade_target(current, target)?, target)?;
         let mut required = self.set_of(&self.ancestors_checked(&targets)?);
         for &t in &targets {
             required[t as usize] = true;
@@ -303,8 +322,74 @@ impl RevisionMap {
         Ok((required, targets))
     }
 
+    /// `alembic history -r LOWER:UPPER` (None: base / heads): alembic's `walk_revisions`, i.e.
+    /// `iterate_revisions(upper, lower, inclusive=True)` without an implicit base, newest first.
+    pub fn history(
+        &self,
+        lower: Option<&str>,
+        upper: Option<&str>,
+    ) -> Result<Vec<&crate::graph::Node>, GraphError> {
+        let lower = lower.unwrap_or("base");
+        let upper = upper.unwrap_or("heads");
+        let mut targets = self.require_revisions(
+            self.parse_upgrade_target(&[lower.to_owned()], upper)?,
+            upper,
+        )?;
+        // `label@…` as the lower end keeps only targets on that branch.
+        if let Some((branch, _)) = lower.split_once('@') {
+            let mut label = branch.to_owned();
+            if let Some(rev) = self.get_revision(branch)? {
+                let node = self.node(rev);
+                if node.id() == branch {
+                    match node.branch_labels() {
+                        [only] => label = only.clone(),
+                        _ => {
+                            return Err(GraphError::Unsupported {
+                                what: format!("{branch} does not carry exactly one branch label"),
+                            })
+                        }
+                    }
+                }
+            }
+            targets.retain(|t| self.node(*t).branch_labels().contains(&label));
+        }
+        let mut needs = self.set_of(&self.ancestors_checked(&targets)?);
+        for &t in &targets {
+            needs[t as usize] = true;
+        }
+        let rows = self.require_revisions(self.get_revisions(lower)?, lower)?;
+        if rows.iter().any(|r| !needs[*r as usize]) {
+            return Err(GraphError::NotAncestor {
+                lower: lower.to_owned(),
+                upper: upper.to_owned(),
+            });
+        }
+        for ix in self.ancestors_checked(&rows)? {
+            needs[ix as usize] = false;
+        }
+        // inclusive: the lower end itself is shown.
+        for &r in &rows {
+            needs[r as usize] = true;
+        }
+        if !rows.is_empty() {
+            let below = self.set_of(&self.walk(&rows, |n| &n.nextrev));
+            for (i, need) in needs.iter_mut().enumerate() {
+                *need = *need && below[i];
+            }
+        }
+        Ok(self
+            .topological_sort(&needs, &targets)
+            .into_iter()
+            .map(|ix| self.node(ix))
+            .collect())
+    }
+
     /// alembic's `_collect_downgrade_revisions` (`implicit_base=False`, as `downgrade` uses it).
-    fn collect_downgrade(&self, current: &[String], target: &str) -> Result<(Set, Vec<Ix>), GraphError> {
+    fn collect_downgrade(
+        &self,
+        current: &[String],
+        target: &str,
+    ) -> Result<(Set, Vec<Ix>), GraphError> {
         let (branch, target_pos) = self.parse_downgrade_target(current, target)?;
         let target_rev = match target_pos {
             Some(Pos::Rev(ix)) => Some(ix),
@@ -476,7 +561,12 @@ impl RevisionMap {
         to.into_iter().filter(|t| !implied.contains(t)).collect()
     }
 
-    fn update_rows(&self, rows: &mut BTreeSet<String>, direction: Direction, ix: Ix) -> Result<(), GraphError> {
+    fn update_rows(
+        &self,
+        rows: &mut BTreeSet<String>,
+        direction: Direction,
+        ix: Ix,
+    ) -> Result<(), GraphError> {
         let node = self.node(ix);
         let id = node.id().to_owned();
         let downs: Vec<String> = self.ids(&node.norm_down_ix);
@@ -486,7 +576,9 @@ impl RevisionMap {
             if rows.remove(r) {
                 Ok(())
             } else {
-                Err(broken(format!("the version table would have no row {r} to delete")))
+                Err(broken(format!(
+                    "the version table would have no row {r} to delete"
+                )))
             }
         };
         let insert = |rows: &mut BTreeSet<String>, r: &str| {
@@ -507,7 +599,10 @@ impl RevisionMap {
         let present: Vec<&String> = downs.iter().filter(|d| rows.contains(*d)).collect();
 
         // delete: a downgrade to base, or to revisions the other rows already imply.
-        if !upgrade && rows.contains(&id) && (downs.is_empty() || self.unmerge_to(rows, ix).is_empty()) {
+        if !upgrade
+            && rows.contains(&id)
+            && (downs.is_empty() || self.unmerge_to(rows, ix).is_empty())
+        {
             return delete(rows, &id);
         }
         // insert: a new branch, or a revision none of whose parents is a row.

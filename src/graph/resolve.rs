@@ -106,7 +106,9 @@ impl RevisionMap {
     /// alembic's `get_current_head`: the single head (on the label's lineage), if any.
     pub(crate) fn current_head(&self, label: Option<&str>) -> Result<Option<Ix>, GraphError> {
         let heads = match label {
-            Some(label) if !label.is_empty() => self.filter_for_lineage(&self.heads, label, false)?,
+            Some(label) if !label.is_empty() => {
+                self.filter_for_lineage(&self.heads, label, false)?
+            }
             _ => self.heads.clone(),
         };
         if heads.len() > 1 {
@@ -288,7 +290,10 @@ impl RevisionMap {
     }
 
     /// `get_revisions` over several identifiers, concatenated.
-    pub(crate) fn get_revisions_of(&self, idents: &[String]) -> Result<Vec<Option<Pos>>, GraphError> {
+    pub(crate) fn get_revisions_of(
+        &self,
+        idents: &[String],
+    ) -> Result<Vec<Option<Pos>>, GraphError> {
         let mut out = Vec::new();
         for ident in idents {
             out.extend(self.get_revisions(ident)?);
@@ -306,7 +311,10 @@ impl RevisionMap {
                 heads,
             });
         }
-        self.revision_for_ident(number.ids.first().map(String::as_str), number.label.as_deref())
+        self.revision_for_ident(
+            number.ids.first().map(String::as_str),
+            number.label.as_deref(),
+        )
     }
 
     /// alembic's `_walk`: `steps` up (> 0) or down (< 0) one revision at a time from `start`

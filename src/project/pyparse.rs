@@ -1,0 +1,386 @@
+//! The one file that names the Python parser crates: it turns a Python source file into our own
+//! small summary (`PyModule`) — module docstring, top-level assignments and imports, top-level
+//! functions with their spans and the `op.*` calls inside them. Nothing here executes Python.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Number, Stmt, UnaryOp};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::project::ops::{OpCall, Value};
+
+/// A top-level `NAME = value` or `NAME: annotation = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub name: String,
+    /// 1-based line of the statement.
+    pub line: usize,
+    pub value: Value,
+}
+
+/// A top-level import binding a local name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// The name bound in this module.
+    pub local: String,
+    /// The module imported from, dotted, with leading dots for relative imports.
+    pub module: String,
+    /// For `from M import x`: `x`; for `import a.b`: None.
+    pub name: Option<String>,
+}
+
+/// A top-level function definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub def_line: usize,
+    pub end_line: usize,
+    pub source: String,
+    /// Only `pass`, `...` and docstrings.
+    pub is_empty: bool,
+    pub ops: Vec<OpCall>,
+}
+
+/// What alembic-tui needs to know about one Python file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PyModule {
+    pub docstring: Option<String>,
+    pub assignments: Vec<Assignment>,
+    pub imports: Vec<Import>,
+    pub functions: Vec<Function>,
+}
+
+/// A syntax error with its 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Byte offsets of line starts, to turn ranges into 1-based line numbers.
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(source: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { starts }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+}
+
+/// Parses one file's source.
+pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
+    let lines = Lines::new(source);
+    let parsed = ruff_python_parser::parse_module(source).map_err(|err| SyntaxError {
+        line: lines.line_of(err.location.start().to_usize()),
+        message: err.error.to_string(),
+    })?;
+    let body = &parsed.syntax().body;
+    let mut module = PyModule::default();
+    let text = |range: TextRange| {
+        source
+            .get(range.start().to_usize()..range.end().to_usize())
+            .unwrap_or_default()
+    };
+    let convert = |expr: &Expr| to_value(expr, source);
+
+    if let Some(Stmt::Expr(first)) = body.first() {
+        if let Expr::StringLiteral(doc) = first.value.as_ref() {
+            module.docstring = Some(doc.value.to_str().to_owned());
+        }
+    }
+    for stmt in body.iter() {
+        let line = lines.line_of(stmt.start().to_usize());
+        match stmt {
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    let value = convert(&assign.value);
+                    for name in target_names(target) {
+                        module.assignments.push(Assignment {
+                            name,
+                            line,
+                            value: value.clone(),
+                        });
+                    }
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let (Some(value), Expr::Name(name)) = (&assign.value, assign.target.as_ref()) {
+                    module.assignments.push(Assignment {
+                        name: name.id.as_str().to_owned(),
+                        line,
+                        value: convert(value),
+                    });
+                }
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let dotted = alias.name.as_str().to_owned();
+                    let local = match &alias.asname {
+                        Some(asname) => asname.as_str().to_owned(),
+                        // `import a.b` binds `a`, through which `a.b.X` is reached.
+                        None => dotted.split('.').next().unwrap_or_default().to_owned(),
+                    };
+                    let module_name = if alias.asname.is_some() {
+                        dotted
+                    } else {
+                        local.clone()
+                    };
+                    module.imports.push(Import {
+                        local,
+                        module: module_name,
+                        name: None,
+                    });
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                let base = format!(
+                    "{}{}",
+                    ".".repeat(import.level as usize),
+                    import
+                        .module
+                        .as_ref()
+                        .map(|m| m.as_str())
+                        .unwrap_or_default()
+                );
+                for alias in &import.names {
+                    let name = alias.name.as_str().to_owned();
+                    module.imports.push(Import {
+                        local: alias
+                            .asname
+                            .as_ref()
+                            .map(|a| a.as_str().to_owned())
+                            .unwrap_or_else(|| name.clone()),
+                        module: base.clone(),
+                        name: Some(name),
+                    });
+                }
+            }
+            Stmt::FunctionDef(def) => {
+                let mut collector = OpCollector {
+                    source,
+                    lines: &lines,
+                    batch_aliases: Vec::new(),
+                    ops: Vec::new(),
+                };
+                for inner in def.body.iter() {
+                    collector.visit_stmt(inner);
+                }
+                let end = def.end().to_usize();
+                module.functions.push(Function {
+                    name: def.name.as_str().to_owned(),
+                    def_line: line,
+                    end_line: lines.line_of(end.saturating_sub(1)),
+                    source: text(def.range()).to_owned(),
+                    is_empty: def.body.iter().all(is_noop),
+                    ops: collector.ops,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(module)
+}
+
+/// Names bound by an assignment target (`a = b = …`, `a, b = …` binds nothing we can use).
+fn target_names(target: &Expr) -> Vec<String> {
+    match target {
+        Expr::Name(name) => vec![name.id.as_str().to_owned()],
+        _ => Vec::new(),
+    }
+}
+
+/// A statement that does nothing: `pass`, `...`, or a string (a docstring).
+fn is_noop(stmt: &Stmt) -> bool {
+    match stmt {
+        Stmt::Pass(_) => true,
+        Stmt::Expr(e) => matches!(
+            e.value.as_ref(),
+            Expr::EllipsisLiteral(_) | Expr::StringLiteral(_)
+        ),
+        _ => false,
+    }
+}
+
+/// An expression as a `Value`: literals decoded, calls structured, the rest as source text.
+fn to_value(expr: &Expr, source: &str) -> Value {
+    let text = || {
+        source
+            .get(expr.start().to_usize()..expr.end().to_usize())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match expr {
+        Expr::StringLiteral(s) => Value::Str(s.value.to_str().to_owned()),
+        Expr::NoneLiteral(_) => Value::None,
+        Expr::BooleanLiteral(b) => Value::Bool(b.value),
+        Expr::NumberLiteral(n) => match &n.value {
+            Number::Int(i) => i
+                .as_i64()
+                .map(Value::Int)
+                .unwrap_or_else(|| Value::Expr(text())),
+            Number::Float(f) => Value::Float(*f),
+            Number::Complex { .. } => Value::Expr(text()),
+        },
+        Expr::UnaryOp(u) if u.op == UnaryOp::USub => match to_value(&u.operand, source) {
+            Value::Int(i) => Value::Int(-i),
+            Value::Float(f) => Value::Float(-f),
+            _ => Value::Expr(text()),
+        },
+        Expr::Tuple(t) => Value::Tuple(t.elts.iter().map(|e| to_value(e, source)).collect()),
+        Expr::List(l) => Value::List(l.elts.iter().map(|e| to_value(e, source)).collect()),
+        Expr::Call(call) => Value::Call {
+            func: source
+                .get(call.func.start().to_usize()..call.func.end().to_usize())
+                .unwrap_or_default()
+                .to_owned(),
+            args: call
+                .arguments
+                .args
+                .iter()
+                .map(|a| to_value(a, source))
+                .collect(),
+            kwargs: call
+                .arguments
+                .keywords
+                .iter()
+                .map(|k| {
+                    (
+                        k.arg
+                            .as_ref()
+                            .map(|a| a.as_str().to_owned())
+                            .unwrap_or_else(|| "**".to_owned()),
+                        to_value(&k.value, source),
+                    )
+                })
+                .collect(),
+        },
+        _ => Value::Expr(text()),
+    }
+}
+
+/// Collects `op.X(...)` calls, and `batch_op.X(...)` inside `with op.batch_alter_table(...) as
+/// batch_op:` blocks, in source order.
+struct OpCollector<'s> {
+    source: &'s str,
+    lines: &'s Lines,
+    batch_aliases: Vec<String>,
+    ops: Vec<OpCall>,
+}
+
+impl<'a> Visitor<'a> for OpCollector<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Stmt::With(with) = stmt {
+            for item in &with.items {
+                let is_batch = matches!(&item.context_expr, Expr::Call(call)
+                    if matches!(call.func.as_ref(), Expr::Attribute(attr)
+                        if attr.attr.as_str() == "batch_alter_table"));
+                if let (true, Some(vars)) = (is_batch, &item.optional_vars) {
+                    if let Expr::Name(name) = vars.as_ref() {
+                        self.batch_aliases.push(name.id.as_str().to_owned());
+                    }
+                }
+            }
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr {
+            if let Expr::Attribute(attr) = call.func.as_ref() {
+                if let Expr::Name(receiver) = attr.value.as_ref() {
+                    let receiver = receiver.id.as_str();
+                    let name = if receiver == "op" {
+                        Some(attr.attr.as_str().to_owned())
+                    } else if self.batch_aliases.iter().any(|a| a == receiver) {
+                        Some(format!("batch_op.{}", attr.attr.as_str()))
+                    } else {
+                        None
+                    };
+                    if let Some(name) = name {
+                        self.ops.push(OpCall {
+                            name,
+                            line: self.lines.line_of(call.start().to_usize()),
+                            args: call
+                                .arguments
+                                .args
+                                .iter()
+                                .map(|a| to_value(a, self.source))
+                                .collect(),
+                            kwargs: call
+                                .arguments
+                                .keywords
+                                .iter()
+                                .map(|k| {
+                                    (
+                                        k.arg
+                                            .as_ref()
+                                            .map(|a| a.as_str().to_owned())
+                                            .unwrap_or_else(|| "**".to_owned()),
+                                        to_value(&k.value, self.source),
+                                    )
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+            }
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_docstring_imports_and_ops() {
+        let src = "\"\"\"add t\n\nRevision ID: x\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\nfrom pkg import cli as c\n\
+revision: str = 'ab12'\ndown_revision = (u\"a\" 'b', \"c\")\nN = -3\n\n\ndef upgrade():\n    op.add_column('t', sa.Column('c', sa.Integer(), nullable=False))\n    \
+with op.batch_alter_table('t') as b:\n        b.drop_column('c')\n\n\ndef downgrade():\n    pass\n";
+        let m = parse(src).unwrap();
+        assert_eq!(m.docstring.as_deref(), Some("add t\n\nRevision ID: x\n"));
+        assert_eq!(m.assignments[0].value, Value::Str("ab12".into()));
+        assert_eq!(
+            m.assignments[1].value,
+            Value::Tuple(vec![Value::Str("ab".into()), Value::Str("c".into())])
+        );
+        assert_eq!(m.assignments[2].value, Value::Int(-3));
+        assert!(m.imports.contains(&Import {
+            local: "c".into(),
+            module: "pkg".into(),
+            name: Some("cli".into())
+        }));
+        let up = &m.functions[0];
+        assert_eq!(
+            (up.name.as_str(), up.def_line, up.end_line),
+            ("upgrade", 13, 16)
+        );
+        assert!(!up.is_empty);
+        assert_eq!(up.ops[0].name, "add_column");
+        assert_eq!(up.ops[0].args[0], Value::Str("t".into()));
+        assert!(
+            matches!(&up.ops[0].args[1], Value::Call { func, kwargs, .. }
+            if func == "sa.Column" && kwargs[0] == ("nullable".to_string(), Value::Bool(false)))
+        );
+        assert_eq!(up.ops[1].name, "batch_alter_table");
+        assert_eq!(up.ops[2].name, "batch_op.drop_column");
+        assert_eq!(up.ops[2].line, 16);
+        assert!(m.functions[1].is_empty);
+    }
+
+    #[test]
+    fn syntax_errors_carry_their_line() {
+        let err = parse("revision = 'a'\n\ndef upgrade(:\n    pass\n").unwrap_err();
+        assert_eq!(err.line, 3);
+    }
+}

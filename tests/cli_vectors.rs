@@ -40,7 +40,8 @@ fn py_tuple(items: &[String]) -> String {
     }
 }
 
-/// Writes the graph as revision files named so that they sort in the recorded load order.
+/// Writes the graph as one file per revision named by its id, as the recorder did: alembic then
+/// loads them in id order, which breaks ties in heads and in step order.
 fn write_graph(dir: &Path, rows: &[GraphRow]) {
     let versions = dir.join("migrations/versions");
     std::fs::create_dir_all(&versions).unwrap();
@@ -49,7 +50,7 @@ fn write_graph(dir: &Path, rows: &[GraphRow]) {
         "[alembic]\nscript_location = %(here)s/migrations\n",
     )
     .unwrap();
-    for (i, row) in rows.iter().enumerate() {
+    for row in rows {
         let down = match row.down.as_slice() {
             [] => "None".to_owned(),
             [one] => format!("{one:?}"),
@@ -63,7 +64,7 @@ fn write_graph(dir: &Path, rows: &[GraphRow]) {
             labels = py_tuple(&row.branch_labels),
             deps = py_tuple(&row.depends_on),
         );
-        std::fs::write(versions.join(format!("{i:04}_{}.py", row.rev)), text).unwrap();
+        std::fs::write(versions.join(format!("{}.py", row.rev)), text).unwrap();
     }
 }
 
