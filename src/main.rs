@@ -7,6 +7,9 @@ use clap::Parser;
 
 use alembic_tui::cli::{self, Args};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes: 0 success, 1 reserved for "found something" answers (pending, drift, lint),
 /// 2 for any error (bad input, unknown revision, alembic would refuse).
 const EXIT_ERROR: u8 = 2;

@@ -73,10 +73,8 @@ fn lookup<'w>(ws: &'w Workspace, id: &str) -> Result<(&'w Node, &'w Revision)> {
     Ok((node, revision))
 }
 
-fn labels(node: &Node) -> Vec<&str> {
-    let mut labels: Vec<&str> = node.branch_labels().iter().map(String::as_str).collect();
-    labels.sort_unstable();
-    labels
+fn labels<'w>(ws: &'w Workspace, node: &Node) -> Vec<&'w str> {
+    ws.map.branch_labels(node)
 }
 
 /// `heads` and `show`: one line (or JSON object) per revision.
@@ -94,7 +92,7 @@ pub fn revisions(
             let full = detail == Detail::Full;
             items.push(RevisionJson {
                 revision: node.id(),
-                branch_labels: labels(node),
+                branch_labels: labels(ws, node),
                 message: &rev.doc,
                 path: rev.path.display().to_string(),
                 down_revisions: full.then_some(node.down_revisions()),
@@ -118,7 +116,7 @@ pub fn revisions(
 /// `id (labels) (head), message` — the shape of `alembic heads`, plus the message.
 fn summary_line(ws: &Workspace, node: &Node, rev: &Revision) -> String {
     let mut line = node.id().to_owned();
-    let labels = labels(node);
+    let labels = labels(ws, node);
     if !labels.is_empty() {
         line.push_str(&format!(" ({})", labels.join(", ")));
     }
@@ -166,7 +164,7 @@ fn write_full(out: &mut dyn Write, ws: &Workspace, node: &Node, rev: &Revision) 
     if node.is_branch_point() {
         writeln!(out, "Branches into: {}", ws.map.children(node).join(", "))?;
     }
-    let labels = labels(node);
+    let labels = labels(ws, node);
     if !labels.is_empty() {
         writeln!(out, "Branch names: {}", labels.join(", "))?;
     }
@@ -198,7 +196,7 @@ pub fn history(out: &mut dyn Write, ws: &Workspace, ids: &[&str], json: bool) ->
             .map(|(node, rev)| HistoryJson {
                 revision: node.id(),
                 down_revisions: node.down_revisions(),
-                branch_labels: labels(node),
+                branch_labels: labels(ws, node),
                 depends_on: node.depends_on(),
                 message: &rev.doc,
                 path: rev.path.display().to_string(),

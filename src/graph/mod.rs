@@ -34,8 +34,8 @@ pub struct Node {
     spec_index: usize,
     down: Vec<String>,
     declared_labels: Vec<String>,
-    /// Declared plus inherited labels, sorted.
-    labels: Vec<String>,
+    /// Declared plus inherited labels, as indices into the map's sorted label names.
+    pub(crate) label_ids: Vec<u32>,
     declared_deps: Vec<String>,
     resolved_deps: Vec<String>,
     /// `down_revision` entries as map indices (a label there resolves like alembic's map lookup).
@@ -71,10 +71,6 @@ impl Node {
     /// `depends_on` as written in the file.
     pub fn declared_depends_on(&self) -> &[String] {
         &self.declared_deps
-    }
-    /// Declared and inherited branch labels, sorted.
-    pub fn branch_labels(&self) -> &[String] {
-        &self.labels
     }
     /// Branch labels declared by this revision's own file.
     pub fn declared_branch_labels(&self) -> &[String] {
@@ -210,6 +206,8 @@ pub struct RevisionMap {
     pub(crate) heads: Vec<Ix>,
     pub(crate) real_heads: Vec<Ix>,
     pub(crate) bases: Vec<Ix>,
+    /// Every declared branch label, sorted; nodes refer to them by index.
+    pub(crate) label_names: Vec<String>,
 }
 
 /// Removes repeats, keeping the first occurrence (alembic's `dedupe_tuple`).
@@ -234,7 +232,7 @@ impl RevisionMap {
         for (spec_index, spec) in specs.into_iter().enumerate() {
             check_spec(&spec)?;
             let node = Node {
-                labels: sorted_unique(spec.branch_labels.clone()),
+                label_ids: Vec::new(),
                 declared_labels: spec.branch_labels,
                 id: spec.id,
                 spec_index,
@@ -355,6 +353,7 @@ impl RevisionMap {
             heads: Vec::new(),
             real_heads: Vec::new(),
             bases: Vec::new(),
+            label_names: Vec::new(),
         };
         map.normalize_depends_on();
         let n = map.nodes.len() as Ix;
@@ -471,17 +470,44 @@ impl RevisionMap {
     }
 
     /// Labels spread to descendants, and down from the last of them to the nearest branch or merge
-    /// point (alembic's `_add_branches`).
+    /// point (alembic's `_add_branches`). Label sets are bitsets while they spread: a revision
+    /// passes on everything it carries at that moment, as alembic's does, and long histories
+    /// with many labels would otherwise copy strings quadratically.
     fn inherit_branch_labels(&mut self) {
+        let mut names: Vec<String> = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.declared_labels.iter().cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        let words = names.len().div_ceil(64);
+        if words == 0 {
+            return;
+        }
+        let mut bits = vec![0u64; words * self.nodes.len()];
+        for (ix, node) in self.nodes.iter().enumerate() {
+            for label in &node.declared_labels {
+                if let Ok(id) = names.binary_search(label) {
+                    bits[ix * words + id / 64] |= 1 << (id % 64);
+                }
+            }
+        }
+        let spread = |bits: &mut Vec<u64>, from: &[u64], to: Ix| {
+            let at = to as usize * words;
+            for (w, f) in bits[at..at + words].iter_mut().zip(from) {
+                *w |= f;
+            }
+        };
         for ix in 0..self.nodes.len() {
             // Only revisions that declare labels spread them (alembic's `has_branch_labels`).
             if self.nodes[ix].declared_labels.is_empty() {
                 continue;
             }
-            let labels = self.nodes[ix].labels.clone();
+            let carried: Vec<u64> = bits[ix * words..(ix + 1) * words].to_vec();
             let descendants = self.walk(&[ix as Ix], |n| &n.nextrev);
             for &d in &descendants {
-                self.add_labels(d, &labels);
+                spread(&mut bits, &carried, d);
             }
             let Some(&last) = descendants.last() else {
                 continue;
@@ -492,21 +518,35 @@ impl RevisionMap {
                 if node.is_real_branch_point() || node.is_merge_point() {
                     break;
                 }
-                self.add_labels(parent, &labels);
-                match self.nodes[parent as usize].down_ix.first() {
+                spread(&mut bits, &carried, parent);
+                match node.down_ix.first() {
                     Some(&down) => parent = down,
                     None => break,
                 }
             }
         }
+        for (ix, node) in self.nodes.iter_mut().enumerate() {
+            let row = &bits[ix * words..(ix + 1) * words];
+            node.label_ids = (0..names.len() as u32)
+                .filter(|id| row[*id as usize / 64] & (1 << (id % 64)) != 0)
+                .collect();
+        }
+        self.label_names = names;
     }
 
-    fn add_labels(&mut self, ix: Ix, labels: &[String]) {
-        let node = &mut self.nodes[ix as usize];
-        for label in labels {
-            if let Err(pos) = node.labels.binary_search(label) {
-                node.labels.insert(pos, label.clone());
-            }
+    /// Declared and inherited branch labels of `node`, sorted.
+    pub fn branch_labels(&self, node: &Node) -> Vec<&str> {
+        node.label_ids
+            .iter()
+            .map(|&id| self.label_names[id as usize].as_str())
+            .collect()
+    }
+
+    /// Whether the revision carries `label`, declared or inherited.
+    pub(crate) fn has_label(&self, ix: Ix, label: &str) -> bool {
+        match self.label_names.binary_search_by(|n| n.as_str().cmp(label)) {
+            Ok(id) => self.node(ix).label_ids.binary_search(&(id as u32)).is_ok(),
+            Err(_) => false,
         }
     }
 
@@ -585,12 +625,6 @@ impl RevisionMap {
     }
 }
 
-fn sorted_unique(mut items: Vec<String>) -> Vec<String> {
-    items.sort();
-    items.dedup();
-    items
-}
-
 /// The checks alembic's `Revision.__init__` makes on one file's header.
 fn check_spec(spec: &NodeSpec) -> Result<(), GraphError> {
     if spec.down_revisions.contains(&spec.id) {
@@ -643,10 +677,10 @@ mod tests {
             spec("b2", &["b1"]),
         ])
         .unwrap();
-        assert_eq!(map.get("b2").unwrap().branch_labels(), ["feature"]);
-        assert_eq!(map.get("b1").unwrap().branch_labels(), ["feature"]);
+        assert_eq!(map.branch_labels(map.get("b2").unwrap()), ["feature"]);
+        assert_eq!(map.branch_labels(map.get("b1").unwrap()), ["feature"]);
         // a is a branch point: the walk down stops before it.
-        assert!(map.get("a").unwrap().branch_labels().is_empty());
+        assert!(map.branch_labels(map.get("a").unwrap()).is_empty());
     }
 
     #[test]

@@ -341,8 +341,8 @@ impl RevisionMap {
             if let Some(rev) = self.get_revision(branch)? {
                 let node = self.node(rev);
                 if node.id() == branch {
-                    match node.branch_labels() {
-                        [only] => label = only.clone(),
+                    match self.branch_labels(node).as_slice() {
+                        [only] => label = (*only).to_owned(),
                         _ => {
                             return Err(GraphError::Unsupported {
                                 what: format!("{branch} does not carry exactly one branch label"),
@@ -351,7 +351,7 @@ impl RevisionMap {
                     }
                 }
             }
-            targets.retain(|t| self.node(*t).branch_labels().contains(&label));
+            targets.retain(|t| self.has_label(*t, &label));
         }
         let mut needs = self.set_of(&self.ancestors_checked(&targets)?);
         for &t in &targets {

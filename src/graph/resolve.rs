@@ -270,7 +270,7 @@ impl RevisionMap {
                     }
                 }
                 if let Some(label) = &number.label {
-                    heads.retain(|&h| self.node(h).branch_labels().contains(label));
+                    heads.retain(|&h| self.has_label(h, label));
                 }
                 return heads
                     .into_iter()

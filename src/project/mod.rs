@@ -289,37 +289,54 @@ fn resolve_script_location(location: &str, dir: &Path, search: &[PathBuf]) -> Op
 /// files sorted by code point, then (when recursive) its subdirectories, sorted, depth first.
 pub fn list_revision_files(config: &ProjectConfig) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen_files = HashSet::new();
+    let mut seen_dirs = HashSet::new();
     for location in &config.version_locations {
         let mut stack = vec![location.clone()];
         while let Some(dir) = stack.pop() {
+            // The same directory reached twice (overlapping locations, a symlink) is read once;
+            // canonicalising directories rather than every file keeps listing cheap.
+            let real_dir = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+            if !seen_dirs.insert(real_dir.clone()) {
+                continue;
+            }
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
-            let mut names: Vec<(String, bool)> = entries
+            let mut names: Vec<(String, bool, bool)> = entries
                 .filter_map(Result::ok)
                 .map(|e| {
-                    let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
-                    (e.file_name().to_string_lossy().into_owned(), is_dir)
+                    let kind = e.file_type().ok();
+                    let is_link = kind.is_some_and(|t| t.is_symlink());
+                    let is_dir = if is_link {
+                        e.path().is_dir()
+                    } else {
+                        kind.is_some_and(|t| t.is_dir())
+                    };
+                    (e.file_name().to_string_lossy().into_owned(), is_dir, is_link)
                 })
                 .collect();
             names.sort();
-            for (name, is_dir) in &names {
+            for (name, is_dir, is_link) in &names {
                 if *is_dir || !is_revision_file_name(name) {
                     continue;
                 }
                 let path = dir.join(name);
-                // The same file reached twice (a symlink, overlapping locations) loads once.
-                let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-                if seen.insert(real) {
+                // Only a symlinked file can be the same file as another one already listed.
+                let real = if *is_link {
+                    std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone())
+                } else {
+                    real_dir.join(name)
+                };
+                if seen_files.insert(real) {
                     files.push(path);
                 }
             }
             if config.recursive_version_locations {
                 let subdirs: Vec<PathBuf> = names
                     .iter()
-                    .filter(|(n, is_dir)| *is_dir && n != "__pycache__")
-                    .map(|(n, _)| dir.join(n))
+                    .filter(|(n, is_dir, _)| *is_dir && n != "__pycache__")
+                    .map(|(n, _, _)| dir.join(n))
                     .collect();
                 stack.extend(subdirs.into_iter().rev());
             }
