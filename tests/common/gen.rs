@@ -63,7 +63,8 @@ pub fn random_graph(seed: u64, n: usize) -> Vec<GenRev> {
         };
         if i == 0 || (bases < 2 && i > 3 && rng.chance(5)) {
             bases += 1;
-        } else if tips.len() >= 2 && rng.chance(15) {
+        } else if tips.len() >= 2 && rng.chance(if tips.len() > 3 { 60 } else { 12 }) {
+            // Branches get merged back; the more are open, the sooner.
             let take = if tips.len() >= 3 && rng.chance(30) {
                 3
             } else {
@@ -75,9 +76,9 @@ pub fn random_graph(seed: u64, n: usize) -> Vec<GenRev> {
                 parents.push(tips.remove(k));
             }
             rev.down_revisions = parents.iter().map(|p| revs[*p].id.clone()).collect();
-        } else if rng.chance(18) && i > 1 {
-            // A branch from an earlier revision.
-            let p = rng.below(i);
+        } else if rng.chance(12) && i > 1 {
+            // A branch from a recent revision.
+            let p = i - 1 - rng.below(i.min(8));
             tips.retain(|t| *t != p);
             rev.down_revisions = vec![revs[p].id.clone()];
         } else {
