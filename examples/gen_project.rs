@@ -6,7 +6,10 @@ mod gen;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(n), Some(dir)) = (args.get(1).and_then(|n| n.parse::<usize>().ok()), args.get(2)) else {
+    let (Some(n), Some(dir)) = (
+        args.get(1).and_then(|n| n.parse::<usize>().ok()),
+        args.get(2),
+    ) else {
         eprintln!("usage: gen_project N DIR");
         return std::process::ExitCode::from(2);
     };

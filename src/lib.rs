@@ -7,5 +7,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod cli;
+pub mod config;
 pub mod graph;
 pub mod project;

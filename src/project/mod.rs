@@ -313,7 +313,11 @@ pub fn list_revision_files(config: &ProjectConfig) -> Vec<PathBuf> {
                     } else {
                         kind.is_some_and(|t| t.is_dir())
                     };
-                    (e.file_name().to_string_lossy().into_owned(), is_dir, is_link)
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        is_dir,
+                        is_link,
+                    )
                 })
                 .collect();
             names.sort();

@@ -1,0 +1,622 @@
+//! Settings: YAML profiles (the user's config file and an optional `alembic-tui.yaml` beside
+//! alembic.ini), the database URL's precedence (`--url`, profile, `DATABASE_URL`, the ini's
+//! `sqlalchemy.url`), durations, and a URL form that never shows its password.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A settings problem, naming the file, profile and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Yaml { path: String, message: String },
+    #[error("{path}: profile {profile:?}: {key}: {message}")]
+    BadValue {
+        path: String,
+        profile: String,
+        key: String,
+        message: String,
+    },
+    #[error("no profile {profile:?} (defined: {})", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
+    NoSuchProfile { profile: String, known: Vec<String> },
+    #[error("profile {profile:?}: url_env names {var}, which is not set")]
+    MissingEnv { profile: String, var: String },
+    #[error("no database URL: pass --url, set DATABASE_URL, choose a profile with a url, or set sqlalchemy.url in alembic.ini")]
+    NoUrl,
+    #[error("{source_name}: {message}")]
+    BadUrl {
+        source_name: String,
+        message: String,
+    },
+}
+
+/// How steps run: our executor over the statements alembic renders, or alembic itself online.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Executor {
+    #[default]
+    Sql,
+    Alembic,
+}
+
+/// One profile as written in YAML; every key optional so files can be layered.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFile {
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    pub alembic: Option<String>,
+    pub executor: Option<Executor>,
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+    pub protected: Option<bool>,
+    pub read_only: Option<bool>,
+    pub version_table: Option<String>,
+    pub version_table_schema: Option<String>,
+}
+
+impl ProfileFile {
+    /// `other`'s keys win where set: the project file refines the user's.
+    fn overlay(&mut self, other: &ProfileFile) {
+        macro_rules! take {
+            ($($field:ident),*) => {$(
+                if other.$field.is_some() {
+                    self.$field = other.$field.clone();
+                }
+            )*};
+        }
+        take!(
+            url,
+            url_env,
+            alembic,
+            executor,
+            lock_timeout,
+            statement_timeout,
+            protected,
+            read_only,
+            version_table,
+            version_table_schema
+        );
+    }
+}
+
+/// A config file: named profiles and which one to use when none is asked for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub default_profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileFile>,
+}
+
+/// The config files that apply, in increasing precedence, with where each came from.
+#[derive(Debug, Clone, Default)]
+pub struct Layers {
+    pub files: Vec<(PathBuf, ConfigFile)>,
+}
+
+/// The user's config file: `<config dir>/alembic-tui/config.yaml`.
+pub fn user_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "alembic-tui")
+        .map(|d| d.config_dir().join("config.yaml"))
+}
+
+/// The project's config file, beside alembic.ini.
+pub fn project_config_path(ini_dir: &Path) -> PathBuf {
+    ini_dir.join("alembic-tui.yaml")
+}
+
+impl Layers {
+    /// Reads the files that exist among `paths` (lowest precedence first).
+    pub fn read(paths: &[PathBuf]) -> Result<Layers, ConfigError> {
+        let mut files = Vec::new();
+        for path in paths {
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(source) => {
+                    return Err(ConfigError::Unreadable {
+                        path: path.display().to_string(),
+                        source,
+                    })
+                }
+            };
+            files.push((path.clone(), parse_config(path, &text)?));
+        }
+        Ok(Layers { files })
+    }
+
+    /// The named profile (or the default one, or none), layered over all files.
+    pub fn profile(
+        &self,
+        name: Option<&str>,
+    ) -> Result<Option<(String, ProfileFile)>, ConfigError> {
+        let name = name.map(str::to_owned).or_else(|| {
+            self.files
+                .iter()
+                .rev()
+                .find_map(|(_, f)| f.default_profile.clone())
+        });
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        let mut merged: Option<ProfileFile> = None;
+        for (_, file) in &self.files {
+            if let Some(p) = file.profiles.get(&name) {
+                merged.get_or_insert_with(ProfileFile::default).overlay(p);
+            }
+        }
+        match merged {
+            Some(p) => Ok(Some((name, p))),
+            None => Err(ConfigError::NoSuchProfile {
+                profile: name,
+                known: self
+                    .files
+                    .iter()
+                    .flat_map(|(_, f)| f.profiles.keys().cloned())
+                    .collect(),
+            }),
+        }
+    }
+}
+
+/// Parses one YAML config file; unknown keys are errors that name the file and key.
+pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(ConfigFile::default());
+    }
+    serde_yaml::from_str(text).map_err(|err| ConfigError::Yaml {
+        path: path.display().to_string(),
+        message: err.to_string(),
+    })
+}
+
+/// Where the database URL came from, for messages and the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlSource {
+    Flag,
+    Profile(String),
+    ProfileEnv { profile: String, var: String },
+    Environment,
+    AlembicIni,
+}
+
+impl fmt::Display for UrlSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlSource::Flag => write!(f, "--url"),
+            UrlSource::Profile(p) => write!(f, "profile {p} (url)"),
+            UrlSource::ProfileEnv { profile, var } => write!(f, "profile {profile} (${var})"),
+            UrlSource::Environment => write!(f, "$DATABASE_URL"),
+            UrlSource::AlembicIni => write!(f, "alembic.ini sqlalchemy.url"),
+        }
+    }
+}
+
+/// A libpq-style URL ready for the driver, and where it came from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResolvedUrl {
+    pub url: String,
+    pub source: UrlSource,
+}
+
+impl fmt::Debug for ResolvedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ResolvedUrl({}, from {})",
+            redact(&self.url),
+            self.source
+        )
+    }
+}
+
+/// The URL precedence: `--url`, the profile (`url`, then `url_env`), `DATABASE_URL`, the ini's
+/// `sqlalchemy.url`. Pure: the environment is passed in.
+pub fn resolve_url(
+    cli: Option<&str>,
+    profile: Option<(&str, &ProfileFile)>,
+    env: impl Fn(&str) -> Option<String>,
+    ini_url: Option<&str>,
+) -> Result<ResolvedUrl, ConfigError> {
+    let (raw, source) = if let Some(url) = cli {
+        (url.to_owned(), UrlSource::Flag)
+    } else if let Some((name, p)) = profile.filter(|(_, p)| p.url.is_some() || p.url_env.is_some())
+    {
+        match (&p.url, &p.url_env) {
+            (Some(url), _) => (url.clone(), UrlSource::Profile(name.to_owned())),
+            (None, Some(var)) => match env(var) {
+                Some(url) => (
+                    url,
+                    UrlSource::ProfileEnv {
+                        profile: name.to_owned(),
+                        var: var.clone(),
+                    },
+                ),
+                None => {
+                    return Err(ConfigError::MissingEnv {
+                        profile: name.to_owned(),
+                        var: var.clone(),
+                    })
+                }
+            },
+            (None, None) => return Err(ConfigError::NoUrl),
+        }
+    } else if let Some(url) = env("DATABASE_URL").filter(|u| !u.is_empty()) {
+        (url, UrlSource::Environment)
+    } else if let Some(url) = ini_url.filter(|u| !u.trim().is_empty()) {
+        (url.trim().to_owned(), UrlSource::AlembicIni)
+    } else {
+        return Err(ConfigError::NoUrl);
+    };
+    let url = normalize_url(&raw).map_err(|message| ConfigError::BadUrl {
+        source_name: source.to_string(),
+        message,
+    })?;
+    Ok(ResolvedUrl { url, source })
+}
+
+/// Query options libpq understands (and tokio-postgres or our TLS layer act on); SQLAlchemy-only
+/// options are dropped rather than refused by the driver.
+const LIBPQ_OPTIONS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "options",
+    "application_name",
+    "connect_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "target_session_attrs",
+    "sslmode",
+    "sslrootcert",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
+/// SQLAlchemy URL → libpq URL: `postgresql+psycopg://` and `postgres://` become `postgresql://`,
+/// unknown query options go.
+pub fn normalize_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        // Not echoed: a mangled URL may still hold a password.
+        return Err("the URL is not of the form postgresql://user@host/db".to_owned());
+    };
+    let base = scheme.split('+').next().unwrap_or_default();
+    if base != "postgresql" && base != "postgres" {
+        return Err(format!(
+            "{scheme}:// is not PostgreSQL; alembic-tui works with postgresql:// URLs"
+        ));
+    }
+    let (location, query) = match rest.split_once('?') {
+        Some((l, q)) => (l, Some(q)),
+        None => (rest, None),
+    };
+    let mut url = format!("postgresql://{location}");
+    if let Some(query) = query {
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|kv| {
+                let key = kv.split('=').next().unwrap_or_default();
+                LIBPQ_OPTIONS.contains(&key)
+            })
+            .collect();
+        if !kept.is_empty() {
+            url.push('?');
+            url.push_str(&kept.join("&"));
+        }
+    }
+    Ok(url)
+}
+
+/// The URL with any password replaced by `***`, in the userinfo and in `password=` options.
+pub fn redact(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        if let Some((userinfo, host)) = authority.rsplit_once('@') {
+            if let Some((user, _password)) = userinfo.split_once(':') {
+                out = format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]);
+            }
+        }
+    }
+    if let Some(at) = out.find("password=") {
+        let end = out[at..].find('&').map_or(out.len(), |e| at + e);
+        out.replace_range(at + "password=".len()..end, "***");
+    }
+    out
+}
+
+/// A duration as written in config: `5s`, `500ms`, `2min`, `1h`, or a bare number of
+/// milliseconds (PostgreSQL's unit for timeouts); `0` disables.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (try 5s, 500ms, 2min)"))?;
+    let millis = match unit.trim() {
+        "" | "ms" => value,
+        "s" | "sec" => value * 1_000.0,
+        "min" | "m" => value * 60_000.0,
+        "h" => value * 3_600_000.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?} (ms, s, min, h)"
+            ))
+        }
+    };
+    Ok(Duration::from_millis(millis.round() as u64))
+}
+
+/// Splits a command line such as `docker exec -i api alembic` into argv, honouring quotes.
+pub fn split_command(text: &str) -> Result<Vec<String>, String> {
+    let mut args = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') => {
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+            }
+            (Some(_), c) => current.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, '\\') => {
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                    in_word = true;
+                }
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    args.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                current.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err(format!("unclosed quote in {text:?}"));
+    }
+    if in_word {
+        args.push(current);
+    }
+    if args.is_empty() {
+        return Err("the alembic command is empty".to_owned());
+    }
+    Ok(args)
+}
+
+/// A profile with defaults applied and values checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub profile: Option<String>,
+    pub alembic: Vec<String>,
+    pub executor: Executor,
+    pub lock_timeout: Duration,
+    pub statement_timeout: Option<Duration>,
+    pub protected: bool,
+    pub read_only: bool,
+    pub version_table: String,
+    pub version_table_schema: Option<String>,
+}
+
+impl Settings {
+    /// Applies defaults (alembic, sql executor, lock_timeout 5s, alembic_version) and validates.
+    pub fn from_profile(
+        name: Option<&str>,
+        p: &ProfileFile,
+        origin: &str,
+    ) -> Result<Settings, ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::BadValue {
+            path: origin.to_owned(),
+            profile: name.unwrap_or("(none)").to_owned(),
+            key: key.to_owned(),
+            message,
+        };
+        let alembic = split_command(p.alembic.as_deref().unwrap_or("alembic"))
+            .map_err(|m| bad("alembic", m))?;
+        let lock_timeout = match &p.lock_timeout {
+            Some(t) => parse_duration(t).map_err(|m| bad("lock_timeout", m))?,
+            None => Duration::from_secs(5),
+        };
+        let statement_timeout = p
+            .statement_timeout
+            .as_deref()
+            .map(parse_duration)
+            .transpose()
+            .map_err(|m| bad("statement_timeout", m))?;
+        Ok(Settings {
+            profile: name.map(str::to_owned),
+            alembic,
+            executor: p.executor.unwrap_or_default(),
+            lock_timeout,
+            statement_timeout,
+            protected: p.protected.unwrap_or(false),
+            read_only: p.read_only.unwrap_or(false),
+            version_table: p
+                .version_table
+                .clone()
+                .unwrap_or_else(|| "alembic_version".to_owned()),
+            version_table_schema: p.version_table_schema.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn url_precedence_flag_profile_env_ini() {
+        let profile = ProfileFile {
+            url: Some("postgresql://p@h/prof".into()),
+            ..ProfileFile::default()
+        };
+        let env = |k: &str| (k == "DATABASE_URL").then(|| "postgres://e@h/env".to_owned());
+        let ini = Some("postgresql+psycopg2://i@h/ini");
+        let r = resolve_url(
+            Some("postgresql://f@h/flag"),
+            Some(("prod", &profile)),
+            env,
+            ini,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.source),
+            ("postgresql://f@h/flag", UrlSource::Flag)
+        );
+        let r = resolve_url(None, Some(("prod", &profile)), env, ini).unwrap();
+        assert_eq!(r.source, UrlSource::Profile("prod".into()));
+        let r = resolve_url(None, None, env, ini).unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.source),
+            ("postgresql://e@h/env", UrlSource::Environment)
+        );
+        let r = resolve_url(None, None, no_env, ini).unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.source),
+            ("postgresql://i@h/ini", UrlSource::AlembicIni)
+        );
+        assert!(matches!(
+            resolve_url(None, None, no_env, None),
+            Err(ConfigError::NoUrl)
+        ));
+    }
+
+    #[test]
+    fn url_env_profiles_read_their_variable() {
+        let profile = ProfileFile {
+            url_env: Some("PROD_DB".into()),
+            ..ProfileFile::default()
+        };
+        let env = |k: &str| (k == "PROD_DB").then(|| "postgresql://x@h/db".to_owned());
+        let r = resolve_url(None, Some(("prod", &profile)), env, None).unwrap();
+        assert_eq!(
+            r.source,
+            UrlSource::ProfileEnv {
+                profile: "prod".into(),
+                var: "PROD_DB".into()
+            }
+        );
+        let err = resolve_url(None, Some(("prod", &profile)), no_env, None).unwrap_err();
+        assert!(err.to_string().contains("PROD_DB"));
+    }
+
+    #[test]
+    fn driver_suffixes_and_sqlalchemy_options_are_dropped() {
+        assert_eq!(
+            normalize_url(
+                "postgresql+asyncpg://u:pw@h:5433/db?sslmode=require&client_encoding=utf8"
+            )
+            .unwrap(),
+            "postgresql://u:pw@h:5433/db?sslmode=require"
+        );
+        assert!(normalize_url("mysql://u@h/db").is_err());
+        assert!(normalize_url("not a url").is_err());
+    }
+
+    #[test]
+    fn passwords_never_survive_redaction() {
+        assert_eq!(
+            redact("postgresql://u:s3cret@h/db"),
+            "postgresql://u:***@h/db"
+        );
+        assert_eq!(
+            redact("postgresql://u@h/db?password=s3cret&sslmode=require"),
+            "postgresql://u@h/db?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgresql://u:p@ss@h/db"),
+            "postgresql://u:***@h/db"
+        );
+        let r = resolve_url(Some("postgresql://u:s3cret@h/db"), None, no_env, None).unwrap();
+        assert!(!format!("{r:?}").contains("s3cret"));
+        let err = resolve_url(Some("postgresql:/u:s3cret@h/db"), None, no_env, None).unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn durations_and_commands_parse() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2min").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("250").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(
+            split_command("docker exec -i 'my api' alembic").unwrap(),
+            ["docker", "exec", "-i", "my api", "alembic"]
+        );
+        assert!(split_command("uv run 'alembic").is_err());
+    }
+
+    #[test]
+    fn project_files_override_user_files_key_by_key_and_unknown_keys_fail() {
+        let user = parse_config(
+            Path::new("user.yaml"),
+            "default_profile: dev\nprofiles:\n  dev:\n    url: postgresql://u@h/dev\n    lock_timeout: 2s\n",
+        )
+        .unwrap();
+        let project = parse_config(
+            Path::new("alembic-tui.yaml"),
+            "profiles:\n  dev:\n    lock_timeout: 9s\n    protected: true\n",
+        )
+        .unwrap();
+        let layers = Layers {
+            files: vec![
+                ("user.yaml".into(), user),
+                ("alembic-tui.yaml".into(), project),
+            ],
+        };
+        let (name, p) = layers.profile(None).unwrap().unwrap();
+        assert_eq!(name, "dev");
+        let s = Settings::from_profile(Some(&name), &p, "alembic-tui.yaml").unwrap();
+        assert_eq!(s.lock_timeout, Duration::from_secs(9));
+        assert!(s.protected);
+        assert_eq!(p.url.as_deref(), Some("postgresql://u@h/dev"));
+        assert!(matches!(
+            layers.profile(Some("prod")),
+            Err(ConfigError::NoSuchProfile { .. })
+        ));
+
+        let err =
+            parse_config(Path::new("x.yaml"), "profiles:\n  dev:\n    urll: x\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("x.yaml:") && text.contains("urll"),
+            "{text}"
+        );
+    }
+}
