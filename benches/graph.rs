@@ -7,7 +7,6 @@ mod gen;
 use std::path::Path;
 
 use alembic_tui::cli::{commands, Args};
-use alembic_tui::graph::{NodeSpec, RevisionMap};
 use alembic_tui::project;
 use clap::Parser;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -15,18 +14,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 fn load_and_heads(ini: &Path) -> usize {
     let config = project::discover(Path::new("."), Some(ini), "alembic").expect("config");
     let project = project::load(&config).expect("load");
-    let specs = project
-        .revisions
-        .iter()
-        .map(|r| NodeSpec {
-            id: r.id.clone(),
-            down_revisions: r.down_revisions.clone(),
-            branch_labels: r.branch_labels.clone(),
-            depends_on: r.depends_on.clone(),
-        })
-        .collect();
-    let (map, _) = RevisionMap::new(specs).expect("graph");
-    map.heads().len()
+    let (ws, _) = commands::Workspace::new(project).expect("graph");
+    ws.map.heads().len()
 }
 
 fn command(ini: &Path, cmd: &str) -> usize {

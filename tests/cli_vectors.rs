@@ -2,33 +2,12 @@
 //! contract: each graph is written as a project of revision files, and each case runs the real
 //! binary (`heads`, `history`, `show`, `plan … --json`), comparing its answer or its exit code 2.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
+use common::vectors::{self, Case, GraphRow};
 use serde_json::Value;
-
-#[derive(serde::Deserialize)]
-struct Vectors {
-    graphs: BTreeMap<String, Vec<GraphRow>>,
-    cases: Vec<Case>,
-}
-
-#[derive(serde::Deserialize)]
-struct GraphRow {
-    rev: String,
-    down: Vec<String>,
-    branch_labels: Vec<String>,
-    depends_on: Vec<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct Case {
-    graph: String,
-    op: String,
-    args: BTreeMap<String, Value>,
-    expect: Value,
-}
 
 fn py_tuple(items: &[String]) -> String {
     match items {
@@ -70,7 +49,7 @@ fn write_graph(dir: &Path, rows: &[GraphRow]) {
 
 /// Runs the binary; returns (exit code, parsed stdout when it succeeded).
 fn run(ini: &Path, args: &[&str]) -> (i32, Value, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_alembic-tui"))
+    let output = common::bin()
         .arg("-c")
         .arg(ini)
         .arg("--json")
@@ -136,11 +115,7 @@ fn answer(ini: &Path, case: &Case) -> (Value, String) {
 
 #[test]
 fn every_recorded_case_matches_alembic_through_the_cli() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/alembic-graph.json"),
-    )
-    .unwrap();
-    let vectors: Vectors = serde_json::from_str(&text).unwrap();
+    let vectors = vectors::load();
     let root = tempfile::tempdir().unwrap();
     for (name, rows) in &vectors.graphs {
         write_graph(&root.path().join(name), rows);

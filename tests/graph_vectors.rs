@@ -1,32 +1,13 @@
 //! Every case recorded from real alembic (tests/fixtures/alembic-graph.json) against the graph
 //! library directly: heads, bases, identifier resolution, upgrade and downgrade plans.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use alembic_tui::graph::{Direction, NodeSpec, RevisionMap};
+use common::vectors::{self, Case, GraphRow};
 use serde_json::{json, Value};
-
-#[derive(serde::Deserialize)]
-struct Vectors {
-    graphs: BTreeMap<String, Vec<GraphRow>>,
-    cases: Vec<Case>,
-}
-
-#[derive(serde::Deserialize)]
-struct GraphRow {
-    rev: String,
-    down: Vec<String>,
-    branch_labels: Vec<String>,
-    depends_on: Vec<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct Case {
-    graph: String,
-    op: String,
-    args: BTreeMap<String, Value>,
-    expect: Value,
-}
 
 fn sorted(mut ids: Vec<String>) -> Value {
     ids.sort();
@@ -74,11 +55,7 @@ fn answer(map: &RevisionMap, case: &Case) -> Result<Value, String> {
 
 #[test]
 fn every_recorded_case_matches_alembic() {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/alembic-graph.json"),
-    )
-    .unwrap();
-    let vectors: Vectors = serde_json::from_str(&text).unwrap();
+    let vectors = vectors::load();
     let maps: BTreeMap<&str, RevisionMap> = vectors
         .graphs
         .iter()

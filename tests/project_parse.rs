@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use alembic_tui::graph::{NodeSpec, RevisionMap};
+use alembic_tui::cli::commands::Workspace;
 use alembic_tui::project::ops::Value;
 use alembic_tui::project::{self, Project};
 
@@ -91,18 +91,8 @@ fn every_header_style_loads_in_alembics_order() {
     );
 
     // The loaded revisions form a valid graph with the label inherited along its branch.
-    let specs = p
-        .revisions
-        .iter()
-        .map(|r| NodeSpec {
-            id: r.id.clone(),
-            down_revisions: r.down_revisions.clone(),
-            branch_labels: r.branch_labels.clone(),
-            depends_on: r.depends_on.clone(),
-        })
-        .collect();
-    let (map, _) = RevisionMap::new(specs).unwrap();
-    assert_eq!(map.heads(), ["m2"]);
+    let (ws, _) = Workspace::new(p).unwrap();
+    assert_eq!(ws.map.heads(), ["m2"]);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::args::{Args, Command, PlanDirection};
 use crate::cli::output;
-use crate::graph::{NodeSpec, RevisionMap};
+use crate::graph::{GraphError, GraphWarning, NodeSpec, RevisionMap};
 use crate::project::{self, Project};
 
 /// A loaded project and the graph built from it: what every command starts from.
@@ -25,6 +25,20 @@ impl Workspace {
             // Best effort: a closed stderr must not turn a warning into a failure.
             let _ = writeln!(warn, "warning: {problem}");
         }
+        let (ws, warnings) = Workspace::new(project).with_context(|| {
+            format!(
+                "the revision graph of {} is invalid",
+                config.ini_path().display()
+            )
+        })?;
+        for warning in &warnings {
+            let _ = writeln!(warn, "warning: {warning}");
+        }
+        Ok(ws)
+    }
+
+    /// Builds the graph of a loaded project (its revisions in load order).
+    pub fn new(project: Project) -> Result<(Workspace, Vec<GraphWarning>), GraphError> {
         let specs = project
             .revisions
             .iter()
@@ -35,16 +49,8 @@ impl Workspace {
                 depends_on: r.depends_on.clone(),
             })
             .collect();
-        let (map, warnings) = RevisionMap::new(specs).with_context(|| {
-            format!(
-                "the revision graph of {} is invalid",
-                config.ini_path().display()
-            )
-        })?;
-        for warning in &warnings {
-            let _ = writeln!(warn, "warning: {warning}");
-        }
-        Ok(Workspace { project, map })
+        let (map, warnings) = RevisionMap::new(specs)?;
+        Ok((Workspace { project, map }, warnings))
     }
 }
 

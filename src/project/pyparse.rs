@@ -3,7 +3,7 @@
 //! functions with their spans and the `op.*` calls inside them. Nothing here executes Python.
 
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, Number, Stmt, UnaryOp};
+use ruff_python_ast::{Arguments, Expr, Number, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::project::ops::{OpCall, Value};
@@ -242,29 +242,28 @@ fn to_value(expr: &Expr, source: &str) -> Value {
                 .get(call.func.start().to_usize()..call.func.end().to_usize())
                 .unwrap_or_default()
                 .to_owned(),
-            args: call
-                .arguments
-                .args
-                .iter()
-                .map(|a| to_value(a, source))
-                .collect(),
-            kwargs: call
-                .arguments
-                .keywords
-                .iter()
-                .map(|k| {
-                    (
-                        k.arg
-                            .as_ref()
-                            .map(|a| a.as_str().to_owned())
-                            .unwrap_or_else(|| "**".to_owned()),
-                        to_value(&k.value, source),
-                    )
-                })
-                .collect(),
+            args: positional(&call.arguments, source),
+            kwargs: keywords(&call.arguments, source),
         },
         _ => Value::Expr(text()),
     }
+}
+
+/// A call's positional arguments as values.
+fn positional(arguments: &Arguments, source: &str) -> Vec<Value> {
+    arguments.args.iter().map(|a| to_value(a, source)).collect()
+}
+
+/// A call's keyword arguments as (name, value); `**kwargs` is named `**`.
+fn keywords(arguments: &Arguments, source: &str) -> Vec<(String, Value)> {
+    arguments
+        .keywords
+        .iter()
+        .map(|k| {
+            let name = k.arg.as_ref().map_or("**", |a| a.as_str());
+            (name.to_owned(), to_value(&k.value, source))
+        })
+        .collect()
 }
 
 /// Collects `op.X(...)` calls, and `batch_op.X(...)` inside `with op.batch_alter_table(...) as
@@ -309,26 +308,8 @@ impl<'a> Visitor<'a> for OpCollector<'_> {
                         self.ops.push(OpCall {
                             name,
                             line: self.lines.line_of(call.start().to_usize()),
-                            args: call
-                                .arguments
-                                .args
-                                .iter()
-                                .map(|a| to_value(a, self.source))
-                                .collect(),
-                            kwargs: call
-                                .arguments
-                                .keywords
-                                .iter()
-                                .map(|k| {
-                                    (
-                                        k.arg
-                                            .as_ref()
-                                            .map(|a| a.as_str().to_owned())
-                                            .unwrap_or_else(|| "**".to_owned()),
-                                        to_value(&k.value, self.source),
-                                    )
-                                })
-                                .collect(),
+                            args: positional(&call.arguments, self.source),
+                            kwargs: keywords(&call.arguments, self.source),
                         });
                     }
                 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod gen;
+pub mod vectors;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
