@@ -16,6 +16,14 @@ pub struct Args {
     #[arg(short = 'n', long = "name", global = true, default_value = "alembic")]
     pub name: String,
 
+    /// The database URL (overrides the profile, DATABASE_URL and sqlalchemy.url).
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// The profile from the config files (see config.example.yaml).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -39,6 +47,8 @@ pub enum Command {
         /// A revision identifier.
         revision: String,
     },
+    /// The database's version-table rows, with the revision each names (needs a database).
+    Current,
     /// The steps alembic would run from the given version-table rows to a target.
     Plan {
         #[arg(value_enum)]

@@ -1,12 +1,14 @@
 //! The read-only commands: load the project and its graph once, answer, print.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::cli::args::{Args, Command, PlanDirection};
 use crate::cli::output;
+use crate::config::{self, Layers, ResolvedUrl, Settings};
+use crate::db::{self, version_table::VersionTable};
 use crate::graph::{GraphError, GraphWarning, NodeSpec, RevisionMap};
 use crate::project::{self, Project};
 
@@ -76,6 +78,15 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             let ids: Vec<&str> = rows.iter().map(|n| n.id()).collect();
             output::history(out, &ws, &ids, args.json)
         }
+        Command::Current => {
+            let rows = read_current(args, &ws)?;
+            for unknown in
+                crate::db::version_table::diagnose_rows(&rows, |r| ws.map.get(r).is_some())
+            {
+                let _ = writeln!(warn, "warning: {unknown}");
+            }
+            output::current(out, &ws, &rows, args.json)
+        }
         Command::Plan {
             direction,
             target,
@@ -89,6 +100,53 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             output::plan(out, &steps, args.json)
         }
     }
+}
+
+/// The settings that apply: the user's config file, then alembic-tui.yaml beside alembic.ini.
+fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
+    let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
+    paths.push(config::project_config_path(ws.project.config.ini_dir()));
+    let layers = Layers::read(&paths)?;
+    let profile = layers.profile(args.profile.as_deref())?;
+    let origin = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let settings = match &profile {
+        Some((name, p)) => Settings::from_profile(Some(name), p, &origin)?,
+        None => Settings::from_profile(None, &Default::default(), &origin)?,
+    };
+    let url = config::resolve_url(
+        args.url.as_deref(),
+        profile.as_ref().map(|(n, p)| (n.as_str(), p)),
+        |var| std::env::var(var).ok(),
+        ws.project.config.sqlalchemy_url.as_deref(),
+    )?;
+    Ok((settings, url))
+}
+
+/// Connects as the profile says and reads the version table's rows.
+fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
+    let (settings, url) = settings(args, ws)?;
+    let table = VersionTable {
+        table: settings.version_table.clone(),
+        schema: settings.version_table_schema.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let client = db::connect(
+            &url,
+            db::ConnectOptions {
+                read_only: settings.read_only,
+            },
+        )
+        .await?;
+        Ok(table.read(&client, &url.url).await?)
+    })
 }
 
 /// Splits `START:END` as `alembic history -r` does: empty sides mean base and heads.

@@ -239,6 +239,59 @@ fn lane_inputs(ids: &[&str], rows: &[(&Node, &Revision)]) -> Vec<RowInput> {
         .collect()
 }
 
+#[derive(Serialize)]
+struct CurrentJson<'a> {
+    revision: &'a str,
+    branch_labels: Vec<&'a str>,
+    message: &'a str,
+    path: String,
+    on_disk: bool,
+}
+
+/// `current`: each version-table row, with its revision when a file defines it.
+pub fn current(out: &mut dyn Write, ws: &Workspace, rows: &[String], json: bool) -> Result<()> {
+    if json {
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(match ws.map.get(row) {
+                Some(_) => {
+                    let (node, rev) = lookup(ws, row)?;
+                    CurrentJson {
+                        revision: node.id(),
+                        branch_labels: labels(ws, node),
+                        message: &rev.doc,
+                        path: rev.path.display().to_string(),
+                        on_disk: true,
+                    }
+                }
+                None => CurrentJson {
+                    revision: row,
+                    branch_labels: Vec::new(),
+                    message: "",
+                    path: String::new(),
+                    on_disk: false,
+                },
+            });
+        }
+        serde_json::to_writer_pretty(&mut *out, &items)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        writeln!(out, "<base> (no rows in the version table)")?;
+    }
+    for row in rows {
+        match ws.map.get(row) {
+            Some(_) => {
+                let (node, rev) = lookup(ws, row)?;
+                writeln!(out, "{}", summary_line(ws, node, rev))?;
+            }
+            None => writeln!(out, "{row} (not on disk)")?,
+        }
+    }
+    Ok(())
+}
+
 /// `plan`: the steps in execution order with the version-table rows around each.
 pub fn plan(out: &mut dyn Write, steps: &[Step], json: bool) -> Result<()> {
     let direction = |d: Direction| match d {

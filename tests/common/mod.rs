@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod gen;
+pub mod pg;
 pub mod vectors;
 
 use std::path::{Path, PathBuf};

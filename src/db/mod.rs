@@ -1,0 +1,127 @@
+//! The database edge: connections (TLS per `sslmode`, read-only profiles, our application name)
+//! and the version table. Errors never carry a password.
+
+pub mod tls;
+pub mod version_table;
+
+use tokio_postgres::Client;
+
+use crate::config::{redact, ResolvedUrl};
+
+/// A database problem, with the target's redacted URL.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{target}: {message}")]
+    Config { target: String, message: String },
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+    #[error("{target}: {message}")]
+    Query { target: String, message: String },
+}
+
+/// What a connection is for: read-only profiles refuse writes at the server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnectOptions {
+    pub read_only: bool,
+}
+
+/// The server's own words for an error: SQLSTATE, message, detail and hint when it sent them.
+pub fn describe(err: &tokio_postgres::Error, url: &str) -> String {
+    let text = match err.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!("; detail: {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!("; hint: {hint}"));
+            }
+            text
+        }
+        None => {
+            // The driver's top-level text ("error connecting to server") hides the cause.
+            let mut text = err.to_string();
+            let mut source = std::error::Error::source(err);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            text
+        }
+    };
+    // The driver may echo parts of the connection string; make sure no password survives.
+    scrub(&text, url)
+}
+
+/// Removes the URL's password from a text, wherever it appears.
+fn scrub(text: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?']).next())
+        .and_then(|authority| authority.rsplit_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, pw)| pw)
+        .filter(|pw| !pw.is_empty());
+    match password {
+        Some(pw) => text.replace(pw, "***"),
+        None => text.to_owned(),
+    }
+}
+
+/// Opens one connection and drives it on the current tokio runtime.
+pub async fn connect(url: &ResolvedUrl, options: ConnectOptions) -> Result<Client, DbError> {
+    let target = redact(&url.url);
+    let config_error = |message: String| DbError::Config {
+        target: target.clone(),
+        message,
+    };
+    let tls_options = tls::split_tls_options(&url.url).map_err(config_error)?;
+    let mut config: tokio_postgres::Config = tls_options
+        .url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| config_error(scrub(&e.to_string(), &url.url)))?;
+    config.application_name("alembic-tui");
+    if options.read_only {
+        config.options("-c default_transaction_read_only=on");
+    }
+    let connect_error = |e: tokio_postgres::Error| DbError::Connect {
+        target: target.clone(),
+        message: describe(&e, &url.url),
+    };
+    let client = match tls::client_config(&tls_options).map_err(config_error)? {
+        Some(tls) => {
+            let (client, connection) = config
+                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+                .await
+                .map_err(connect_error)?;
+            tokio::spawn(connection);
+            client
+        }
+        None => {
+            let (client, connection) = config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(connect_error)?;
+            tokio::spawn(connection);
+            client
+        }
+    };
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_scrubbed_from_driver_messages() {
+        assert_eq!(
+            scrub(
+                "password authentication failed: s3cret",
+                "postgresql://u:s3cret@h/db"
+            ),
+            "password authentication failed: ***"
+        );
+        assert_eq!(scrub("plain", "postgresql://u@h/db"), "plain");
+    }
+}
