@@ -21,7 +21,7 @@ fn load_and_heads(ini: &Path) -> usize {
 fn command(ini: &Path, cmd: &str) -> usize {
     let args = Args::parse_from(["alembic-tui", "-c", &ini.to_string_lossy(), cmd]);
     let mut out = Vec::with_capacity(1 << 20);
-    commands::run(&args, Path::new("."), &mut out, &mut std::io::sink()).expect("run");
+    let _ = commands::run(&args, Path::new("."), &mut out, &mut std::io::sink()).expect("run");
     out.len()
 }
 

@@ -5,13 +5,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use alembic_tui::cli::commands::Outcome;
 use alembic_tui::cli::{self, Args};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Exit codes: 0 success, 1 reserved for "found something" answers (pending, drift, lint),
-/// 2 for any error (bad input, unknown revision, alembic would refuse).
+/// Exit codes: 0 success, 1 for "found something" answers (`status --check` with pending steps;
+/// later drift and lint), 2 for any error (bad input, unknown revision, alembic would refuse).
+const EXIT_ATTENTION: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
@@ -26,12 +28,13 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err = std::io::stderr();
-    let result = cli::commands::run(&args, &cwd, &mut out, &mut err).and_then(|()| {
+    let result = cli::commands::run(&args, &cwd, &mut out, &mut err).and_then(|outcome| {
         out.flush()?;
-        Ok(())
+        Ok(outcome)
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Attention) => ExitCode::from(EXIT_ATTENTION),
         Err(error) => {
             // A closed pipe (`alembic-tui history | head`) is not a failure of ours.
             if is_broken_pipe(&error) {

@@ -216,3 +216,69 @@ fn a_wrong_password_is_reported_without_echoing_it() {
     assert!(stderr.contains("nobody"), "{stderr}");
     assert!(!stderr.contains("hunter2pw"), "{stderr}");
 }
+
+fn alembic_in(dir: &Path, url: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(common::python())
+        .args(["-m", "alembic"])
+        .args(args)
+        .current_dir(dir)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "alembic {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn status_check_gates_on_pending_steps_in_alembics_order() {
+    let (dir, ini) = demo_copy();
+    let url = pg::fresh_db("status");
+    alembic_in(dir.path(), &url, &["upgrade", "9c4eb0d71f3a"]);
+    let status = |extra: &[&str]| {
+        let out = common::bin()
+            .arg("-c")
+            .arg(&ini)
+            .args(["--url", &url, "--json", "status"])
+            .args(extra)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let value: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code().unwrap_or(-1), value)
+    };
+    let (code, value) = status(&["--check"]);
+    assert_eq!(code, 1, "pending steps must fail the gate");
+    assert_eq!(value["current"], serde_json::json!(["9c4eb0d71f3a"]));
+    let ours: Vec<&str> = value["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["revision"].as_str().unwrap())
+        .collect();
+    // alembic's own order for the same move, from its offline output.
+    let sql = alembic_in(
+        dir.path(),
+        &url,
+        &["upgrade", "9c4eb0d71f3a:heads", "--sql"],
+    );
+    let theirs: Vec<&str> = sql
+        .lines()
+        .filter_map(|l| l.strip_prefix("-- Running upgrade "))
+        .filter_map(|l| l.split(" -> ").nth(1))
+        .collect();
+    assert_eq!(ours, theirs);
+    assert_eq!(
+        status(&[]).0,
+        0,
+        "without --check, pending is not a failure"
+    );
+
+    alembic_in(dir.path(), &url, &["upgrade", "heads"]);
+    let (code, value) = status(&["--check"]);
+    assert_eq!(code, 0);
+    assert_eq!(value["pending"], serde_json::json!([]));
+}

@@ -49,6 +49,12 @@ pub enum Command {
     },
     /// The database's version-table rows, with the revision each names (needs a database).
     Current,
+    /// Where the database is and what `upgrade heads` would run (needs a database).
+    Status {
+        /// Exit with code 1 when anything is pending (for deploy gates).
+        #[arg(long)]
+        check: bool,
+    },
     /// The steps alembic would run from the given version-table rows to a target.
     Plan {
         #[arg(value_enum)]

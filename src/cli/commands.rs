@@ -56,18 +56,52 @@ impl Workspace {
     }
 }
 
-/// Runs one read-only command, writing its answer to `out`.
-pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -> Result<()> {
+/// How a command that succeeded came out: scripts gate on `Attention` (exit code 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// The command found what it was asked to look for (e.g. `status --check` with pending steps).
+    Attention,
+}
+
+/// Runs one command, writing its answer to `out`.
+pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -> Result<Outcome> {
     let ws = Workspace::load(args, cwd, warn)?;
+    if let Command::Status { check } = &args.command {
+        let rows = read_current(args, &ws)?;
+        let steps = ws.map.plan_upgrade(&rows, "heads").with_context(|| {
+            format!(
+                "planning upgrade heads from the version table's rows [{}]",
+                rows.join(", ")
+            )
+        })?;
+        output::status(out, &ws, &rows, &steps, args.json)?;
+        return Ok(if *check && !steps.is_empty() {
+            Outcome::Attention
+        } else {
+            Outcome::Done
+        });
+    }
+    run_simple(args, &ws, out, warn)?;
+    Ok(Outcome::Done)
+}
+
+fn run_simple(
+    args: &Args,
+    ws: &Workspace,
+    out: &mut dyn Write,
+    warn: &mut dyn Write,
+) -> Result<()> {
     match &args.command {
+        Command::Status { .. } => Ok(()),
         Command::Heads => {
             let heads = ws.map.heads();
-            output::revisions(out, &ws, &heads, output::Detail::Summary, args.json)
+            output::revisions(out, ws, &heads, output::Detail::Summary, args.json)
         }
         Command::Show { revision } => {
             let ids = ws.map.resolve(revision)?;
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            output::revisions(out, &ws, &ids, output::Detail::Full, args.json)
+            output::revisions(out, ws, &ids, output::Detail::Full, args.json)
         }
         Command::History { range } => {
             let (lower, upper) = match range {
@@ -76,16 +110,16 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             };
             let rows = ws.map.history(lower, upper)?;
             let ids: Vec<&str> = rows.iter().map(|n| n.id()).collect();
-            output::history(out, &ws, &ids, args.json)
+            output::history(out, ws, &ids, args.json)
         }
         Command::Current => {
-            let rows = read_current(args, &ws)?;
+            let rows = read_current(args, ws)?;
             for unknown in
                 crate::db::version_table::diagnose_rows(&rows, |r| ws.map.get(r).is_some())
             {
                 let _ = writeln!(warn, "warning: {unknown}");
             }
-            output::current(out, &ws, &rows, args.json)
+            output::current(out, ws, &rows, args.json)
         }
         Command::Plan {
             direction,

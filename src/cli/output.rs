@@ -292,23 +292,63 @@ pub fn current(out: &mut dyn Write, ws: &Workspace, rows: &[String], json: bool)
     Ok(())
 }
 
-/// `plan`: the steps in execution order with the version-table rows around each.
-pub fn plan(out: &mut dyn Write, steps: &[Step], json: bool) -> Result<()> {
-    let direction = |d: Direction| match d {
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    current: &'a [String],
+    pending: Vec<StepJson<'a>>,
+}
+
+/// `status`: the rows, and the steps `upgrade heads` would run from them.
+pub fn status(
+    out: &mut dyn Write,
+    ws: &Workspace,
+    rows: &[String],
+    steps: &[Step],
+    json: bool,
+) -> Result<()> {
+    if json {
+        let status = StatusJson {
+            current: rows,
+            pending: steps.iter().map(step_json).collect(),
+        };
+        serde_json::to_writer_pretty(&mut *out, &status)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    current(out, ws, rows, false)?;
+    if steps.is_empty() {
+        writeln!(out, "up to date: nothing pending")?;
+        return Ok(());
+    }
+    writeln!(out, "{} pending (upgrade heads):", steps.len())?;
+    for step in steps {
+        let (node, rev) = lookup(ws, &step.revision)?;
+        writeln!(out, "  {}", summary_line(ws, node, rev))?;
+    }
+    Ok(())
+}
+
+fn direction_name(d: Direction) -> &'static str {
+    match d {
         Direction::Upgrade => "upgrade",
         Direction::Downgrade => "downgrade",
-    };
+    }
+}
+
+fn step_json(s: &Step) -> StepJson<'_> {
+    StepJson {
+        direction: direction_name(s.direction),
+        revision: &s.revision,
+        heads_before: &s.heads_before,
+        heads_after: &s.heads_after,
+    }
+}
+
+/// `plan`: the steps in execution order with the version-table rows around each.
+pub fn plan(out: &mut dyn Write, steps: &[Step], json: bool) -> Result<()> {
     if json {
         let plan = PlanJson {
-            steps: steps
-                .iter()
-                .map(|s| StepJson {
-                    direction: direction(s.direction),
-                    revision: &s.revision,
-                    heads_before: &s.heads_before,
-                    heads_after: &s.heads_after,
-                })
-                .collect(),
+            steps: steps.iter().map(step_json).collect(),
         };
         serde_json::to_writer_pretty(&mut *out, &plan)?;
         writeln!(out)?;
@@ -322,7 +362,7 @@ pub fn plan(out: &mut dyn Write, steps: &[Step], json: bool) -> Result<()> {
             out,
             "{:>3}. {:<9} {:<14} rows [{}] -> [{}]",
             i + 1,
-            direction(step.direction),
+            direction_name(step.direction),
             step.revision,
             step.heads_before.join(", "),
             step.heads_after.join(", ")
