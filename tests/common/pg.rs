@@ -95,6 +95,12 @@ fn free_port() -> u16 {
         .expect("pick a free port")
 }
 
+/// A server certificate and key (PEM files) for a TLS-only cluster.
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 fn start() -> Cluster {
     if let Ok(url) = std::env::var("ALEMBIC_TUI_TEST_PG_URL") {
         return Cluster {
@@ -103,6 +109,16 @@ fn start() -> Cluster {
             _keeper: None,
         };
     }
+    start_cluster(None)
+}
+
+/// A cluster of its own that accepts only TLS connections on 127.0.0.1 (`hostssl`), for TLS tests.
+/// It stops when the returned value is dropped.
+pub fn start_tls_cluster(tls: TlsFiles) -> Cluster {
+    start_cluster(Some(tls))
+}
+
+fn start_cluster(tls: Option<TlsFiles>) -> Cluster {
     let bin = bindir();
     let dir = tempfile::Builder::new()
         .prefix("alembic-tui-pg-")
@@ -137,9 +153,43 @@ fn start() -> Cluster {
         dir.path().display()
     );
     let port = free_port();
+    let mut extra = String::from("-c listen_addresses=''");
+    if let Some(tls) = &tls {
+        // The server reads the key as its own user, and only if nobody else can.
+        let cert = dir.path().join("server.crt");
+        let key = dir.path().join("server.key");
+        std::fs::copy(&tls.cert, &cert).expect("copy server cert");
+        std::fs::copy(&tls.key, &key).expect("copy server key");
+        let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\n";
+        std::fs::write(dir.path().join("pg_hba.conf"), hba).expect("write pg_hba.conf");
+        let prep = shell(&format!(
+            "chmod 600 {key} && cp {hba} {data}/pg_hba.conf",
+            key = q(&key),
+            hba = q(&dir.path().join("pg_hba.conf")),
+            data = q(&data),
+        ));
+        if is_root() {
+            let _ = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(&cert)
+                .arg(&key)
+                .arg(dir.path().join("pg_hba.conf"))
+                .status();
+        }
+        let mut prep = prep;
+        assert!(
+            prep.status().map(|s| s.success()).unwrap_or(false),
+            "TLS setup failed"
+        );
+        extra = format!(
+            "-c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            q(&cert),
+            q(&key)
+        );
+    }
     // The keeper: start postgres, wait until our stdin closes, then stop it (fast shutdown).
     let script = format!(
-        "{pg} -D {data} -k {sock} -p {port} -c listen_addresses='' -c fsync=off \
+        "{pg} -D {data} -k {sock} -p {port} {extra} -c fsync=off \
          -c synchronous_commit=off -c full_page_writes=off >{dir}/server.log 2>&1 & pid=$!; \
          cat >/dev/null; kill -INT $pid; wait $pid; rm -rf {dir}",
         pg = q(&bin.join("postgres")),
@@ -184,6 +234,16 @@ fn start() -> Cluster {
 }
 
 impl Cluster {
+    /// The port the server listens on (TCP for TLS clusters, the socket name otherwise).
+    pub fn port(&self) -> u16 {
+        self.base
+            .split("port=")
+            .nth(1)
+            .and_then(|p| p.split('&').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(5432)
+    }
+
     /// The URL of database `name` on this server.
     pub fn url(&self, name: &str) -> String {
         match self.base.split_once("/?") {
