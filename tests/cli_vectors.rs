@@ -47,23 +47,10 @@ fn write_graph(dir: &Path, rows: &[GraphRow]) {
     }
 }
 
-/// Runs the binary; returns (exit code, parsed stdout when it succeeded).
+/// Runs the binary; returns (exit code, parsed stdout when it succeeded, stderr).
 fn run(ini: &Path, args: &[&str]) -> (i32, Value, String) {
-    let output = common::bin()
-        .arg("-c")
-        .arg(ini)
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    let code = output.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let value = if code == 0 {
-        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
-    } else {
-        Value::Null
-    };
-    (code, value, stderr)
+    let (code, value, stderr) = common::json_cli(ini, args);
+    (code, if code == 0 { value } else { Value::Null }, stderr)
 }
 
 fn sorted_ids(items: &Value, filter: impl Fn(&Value) -> bool) -> Value {

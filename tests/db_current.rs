@@ -32,19 +32,9 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn current(ini: &Path, url: &str, extra: &[&str]) -> (i32, Value, String) {
-    let out = common::bin()
-        .arg("-c")
-        .arg(ini)
-        .args(["--url", url, "--json", "current"])
-        .args(extra)
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut args = vec!["--url", url, "current"];
+    args.extend_from_slice(extra);
+    common::json_cli(ini, &args)
 }
 
 fn revisions(value: &Value) -> Vec<(String, bool)> {

@@ -9,15 +9,7 @@ use serde_json::Value;
 use std::path::Path;
 
 fn ours(ini: &Path, args: &[&str]) -> (i32, Value) {
-    let out = common::bin()
-        .arg("-c")
-        .arg(ini)
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap_or(-1);
-    let value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let (code, value, _) = common::json_cli(ini, args);
     (code, value)
 }
 

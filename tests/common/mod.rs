@@ -15,6 +15,24 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_alembic-tui"))
 }
 
+/// Runs `alembic-tui -c INI --json ARGS` without a DATABASE_URL from the environment:
+/// (exit code, stdout as JSON or Null, stderr).
+pub fn json_cli(ini: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = bin()
+        .arg("-c")
+        .arg(ini)
+        .arg("--json")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run alembic-tui");
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The venv's Python, where alembic is installed. Missing means the suite was not started through
 /// scripts/test.sh: fail loudly rather than skip what compares us with alembic.
 pub fn python() -> PathBuf {
