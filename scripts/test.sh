@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine or a warm checkout:
-#   1. PostgreSQL server binaries and tmux (apt) when missing,
+#   1. PostgreSQL server binaries, tmux and openssl (apt) when missing,
 #   2. a Python venv in .venv with alembic, SQLAlchemy and psycopg (the reference the tests compare with),
 #   3. cargo fmt --check, clippy -D warnings, cargo test.
 set -euo pipefail
@@ -33,6 +33,8 @@ pg_bindir() {
 say "system packages"
 if [ -z "$(pg_bindir)" ]; then echo "installing PostgreSQL server binaries"; apt_install postgresql; fi
 command -v tmux >/dev/null 2>&1 || { echo "installing tmux"; apt_install tmux; }
+# The TLS tests make a test CA and server certificate with the openssl command.
+command -v openssl >/dev/null 2>&1 || { echo "installing openssl"; apt_install openssl; }
 ALEMBIC_TUI_PG_BINDIR=$(pg_bindir)
 export ALEMBIC_TUI_PG_BINDIR
 echo "PostgreSQL binaries: $ALEMBIC_TUI_PG_BINDIR"
