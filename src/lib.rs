@@ -6,6 +6,7 @@
 // Tests may unwrap: a panic there is a failing test, not a crash in front of a user.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod db;
