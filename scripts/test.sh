@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-say() { printf '\n== %s\n' "$*"; }
+say() { printf '\n== %s  (%ss)\n' "$*" "$SECONDS"; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -33,6 +33,13 @@ pg_bindir() {
 say "system packages"
 if [ -z "$(pg_bindir)" ]; then echo "installing PostgreSQL server binaries"; apt_install postgresql; fi
 command -v tmux >/dev/null 2>&1 || { echo "installing tmux"; apt_install tmux; }
+command -v python3 >/dev/null 2>&1 || { echo "installing python3"; apt_install python3 python3-venv; }
+# The test clusters run as `postgres` when we are root (the server refuses root); Debian's package
+# creates that user, PostgreSQL binaries from elsewhere may not have.
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  echo "creating the postgres system user"
+  useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/sh postgres
+fi
 # The TLS tests make a test CA and server certificate with the openssl command.
 command -v openssl >/dev/null 2>&1 || { echo "installing openssl"; apt_install openssl; }
 ALEMBIC_TUI_PG_BINDIR=$(pg_bindir)
@@ -40,17 +47,41 @@ export ALEMBIC_TUI_PG_BINDIR
 echo "PostgreSQL binaries: $ALEMBIC_TUI_PG_BINDIR"
 
 say "python venv (.venv)"
-requirements=("alembic==1.20.1" "SQLAlchemy>=2,<3" "psycopg[binary]>=3.1,<4")
+# alembic 1.20.1 is the version the reference vectors (shared/vectors) were recorded with; if pip
+# cannot get it, the newest 1.x is the next best reference (and says so).
+alembic_pin="alembic==1.20.1"
+alembic_fallback="alembic>=1,<2"
+others=("SQLAlchemy>=2,<3" "psycopg[binary]>=3.1,<4")
 venv_ok() {
   [ -x .venv/bin/python ] && .venv/bin/python - <<'PY' 2>/dev/null
 import alembic, sqlalchemy, psycopg
-assert alembic.__version__ == "1.20.1", alembic.__version__
+from importlib.metadata import version
+import os
+if os.path.exists(".venv/alembic-fallback"):  # the pin was unavailable when the venv was made
+    assert alembic.__version__.startswith("1."), alembic.__version__
+else:
+    assert alembic.__version__ == "1.20.1", alembic.__version__
+assert sqlalchemy.__version__.startswith("2."), sqlalchemy.__version__
+assert version("psycopg").startswith("3."), version("psycopg")
+version("psycopg-binary")
 PY
 }
+pip_install() { .venv/bin/pip install --quiet --disable-pip-version-check "$@"; }
 if ! venv_ok; then
   rm -rf .venv
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "${requirements[@]}"
+  if ! python3 -m venv .venv; then
+    # Debian's python3 needs python3-venv (ensurepip) for this.
+    rm -rf .venv
+    echo "installing python3-venv"
+    apt_install python3-venv
+    python3 -m venv .venv
+  fi
+  if ! pip_install "$alembic_pin" "${others[@]}"; then
+    echo "WARNING: $alembic_pin unavailable; using the newest alembic 1.x instead" >&2
+    pip_install "$alembic_fallback" "${others[@]}"
+    touch .venv/alembic-fallback
+  fi
+  venv_ok || { echo "the venv in .venv lacks alembic/SQLAlchemy/psycopg after pip" >&2; exit 1; }
 fi
 ALEMBIC_TUI_PYTHON="$repo/.venv/bin/python"
 export ALEMBIC_TUI_PYTHON
@@ -64,3 +95,4 @@ cargo clippy --all-targets --quiet -- -D warnings
 
 say "cargo test"
 cargo test --all-targets
+say "done"
