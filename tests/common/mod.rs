@@ -47,16 +47,75 @@ pub fn python() -> PathBuf {
     path
 }
 
-/// Runs `python -m alembic ARGS` in `project`, with a clean Python environment.
-pub fn alembic(project: &Path, args: &[&str]) -> Output {
-    Command::new(python())
-        .arg("-m")
-        .arg("alembic")
-        .args(args)
-        .current_dir(project)
-        .env_remove("PYTHONPATH")
-        .env_remove("PYTHONHOME")
+/// `python -m alembic` in `project` with a plain environment: nothing from the caller's Python
+/// setup (PYTHONPATH, PYTHONHOME, a virtualenv, ALEMBIC_CONFIG) can change what alembic loads.
+pub fn alembic_cmd(project: &Path) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg("-m").arg("alembic");
+    plain_env(&mut cmd, project);
+    cmd
+}
+
+fn plain_env(cmd: &mut Command, project: &Path) {
+    cmd.current_dir(project)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("LANG", "C.UTF-8")
         .env("PYTHONHASHSEED", "0")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    if let Some(home) = std::env::var_os("HOME") {
+        cmd.env("HOME", home);
+    }
+}
+
+/// Runs `python -m alembic ARGS` in `project` (plain environment, see [`alembic_cmd`]).
+pub fn alembic(project: &Path, args: &[&str]) -> Output {
+    alembic_cmd(project)
+        .args(args)
         .output()
         .expect("run python -m alembic")
+}
+
+/// What one alembic command line did: its exit code (0–255, as a process's would be) and output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct AlembicRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs several alembic command lines in `project` in ONE Python process (`alembic_batch.py`:
+/// alembic's own console entry point per line). Python start-up and imports are most of an
+/// alembic process's cost, so this is what keeps comparisons with alembic fast.
+/// `differential_alembic.rs` checks that it answers exactly as separate processes do.
+pub fn alembic_batch(project: &Path, commands: &[Vec<String>]) -> Vec<AlembicRun> {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut cmd = Command::new(python());
+    cmd.arg("-c").arg(include_str!("alembic_batch.py"));
+    plain_env(&mut cmd, project);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run python (alembic_batch.py)");
+    let input = serde_json::to_vec(commands).expect("commands as JSON");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("write commands to alembic_batch.py");
+    let out = child.wait_with_output().expect("alembic_batch.py");
+    assert!(
+        out.status.success(),
+        "alembic_batch.py failed in {}: {}",
+        project.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs: Vec<AlembicRun> =
+        serde_json::from_slice(&out.stdout).expect("alembic_batch.py answers JSON");
+    assert_eq!(runs.len(), commands.len(), "one answer per command line");
+    runs
 }
