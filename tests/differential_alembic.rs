@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use common::gen::{random_graph, write_project, GenRev, Rng};
+use common::gen::{random_graph, write_project, GenRev, GraphOpts, Rng};
 use serde_json::Value;
 
 const SEEDS: u64 = 25;
@@ -245,7 +245,7 @@ fn ids(v: &Value) -> Vec<String> {
 fn check_seed(root: &Path, seed: u64) -> Tally {
     let mut t = Tally::default();
     let mut rng = Rng::new(seed.wrapping_mul(7919));
-    let revs = random_graph(seed, 10 + rng.below(31));
+    let revs = random_graph(seed, 10 + rng.below(31), &GraphOpts::default());
     let dir = root.join(format!("seed{seed}"));
     write_project(&dir, &revs).expect("write project");
     let ini = dir.join("alembic.ini");
@@ -418,7 +418,7 @@ fn random_histories_agree_with_real_alembic() {
 #[test]
 fn batch_runner_answers_as_alembic_processes_do() {
     let root = tempfile::tempdir().unwrap();
-    let revs = random_graph(3, 30);
+    let revs = random_graph(3, 30, &GraphOpts::default());
     write_project(root.path(), &revs).unwrap();
     let last = &revs[revs.len() - 1].id;
     let down = format!("{last}:base");
@@ -454,4 +454,74 @@ fn batch_runner_answers_as_alembic_processes_do() {
         "{batch:?}"
     );
     assert_ne!(batch[4].code, 0);
+}
+
+/// The generator keeps the shape the comparisons rely on: deterministic per seed, unique ids,
+/// parents written before children, 1–2 bases, 2–3-way branches, 2- and 3-parent merges, labels
+/// and depends_on somewhere among the seeds.
+#[test]
+fn generated_histories_have_the_intended_shape() {
+    let opts = GraphOpts::default();
+    let (mut merges2, mut merges3, mut branches3, mut labels, mut deps) = (0, 0, 0, 0, 0);
+    for seed in 1..=SEEDS {
+        let revs = random_graph(seed, 40, &opts);
+        let again = random_graph(seed, 40, &opts);
+        assert_eq!(
+            format!("{revs:?}"),
+            format!("{again:?}"),
+            "seed {seed} not deterministic"
+        );
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut children: HashMap<&str, usize> = HashMap::new();
+        for r in &revs {
+            for d in r.down_revisions.iter().chain(&r.depends_on) {
+                assert!(seen.contains(d.as_str()), "seed {seed}: {d} after {}", r.id);
+            }
+            for d in &r.down_revisions {
+                *children.entry(d).or_default() += 1;
+            }
+            assert!(seen.insert(&r.id), "seed {seed}: {} twice", r.id);
+            match r.down_revisions.len() {
+                2 => merges2 += 1,
+                3 => merges3 += 1,
+                _ => {}
+            }
+            labels += r.branch_labels.len();
+            deps += r.depends_on.len();
+        }
+        let bases = revs.iter().filter(|r| r.down_revisions.is_empty()).count();
+        assert!((1..=2).contains(&bases), "seed {seed}: {bases} bases");
+        branches3 += children.values().filter(|c| **c >= 3).count();
+    }
+    assert!(
+        merges2 > 0 && merges3 > 0,
+        "merges: {merges2} of 2, {merges3} of 3"
+    );
+    assert!(branches3 > 0, "no 3-way branch in {SEEDS} seeds");
+    assert!(labels > 0 && deps > 0, "{labels} labels, {deps} depends_on");
+}
+
+/// ProjectOpts reach alembic: the version table's name and schema and per-step transactions
+/// show in the offline SQL.
+#[test]
+fn project_options_reach_alembic() {
+    let root = tempfile::tempdir().unwrap();
+    let revs = random_graph(5, 12, &GraphOpts::default());
+    let opts = common::gen::ProjectOpts {
+        url: "postgresql+psycopg://u:p%40ss@localhost/db".to_owned(),
+        version_table: Some("my_versions".to_owned()),
+        version_table_schema: Some("meta".to_owned()),
+        transaction_per_migration: true,
+    };
+    common::gen::write_project_with(root.path(), &revs, &opts).unwrap();
+    let runs = common::alembic_batch(
+        root.path(),
+        &[vec!["upgrade".into(), "heads".into(), "--sql".into()]],
+    );
+    let sql = &runs[0].stdout;
+    assert_eq!(runs[0].code, 0, "{}{}", runs[0].stdout, runs[0].stderr);
+    assert!(sql.contains("CREATE TABLE meta.my_versions"), "{sql}");
+    assert!(sql.contains("INSERT INTO meta.my_versions"), "{sql}");
+    let commits = sql.lines().filter(|l| *l == "COMMIT;").count();
+    assert_eq!(commits, revs.len(), "one transaction per step:\n{sql}");
 }

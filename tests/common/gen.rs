@@ -47,9 +47,41 @@ impl Rng {
     }
 }
 
+/// The shape of [`random_graph`]'s histories, in percent per revision. Every chance costs one
+/// draw whatever its value, so changing one keeps the others' sequence of draws.
+#[derive(Debug, Clone)]
+pub struct GraphOpts {
+    /// At most this many bases (revisions without a down_revision); the first is always one.
+    pub max_bases: usize,
+    /// A new base, once past the first few revisions (while fewer than `max_bases`).
+    pub base_pct: u64,
+    /// A branch from one of the last eight revisions (a second or third child).
+    pub branch_pct: u64,
+    /// A merge of 2 (or 3) open tips, when 2–3 are open; more open tips always merge sooner.
+    pub merge_pct: u64,
+    /// A branch label (`lbl<i>`).
+    pub label_pct: u64,
+    /// A depends_on to an earlier revision.
+    pub depends_pct: u64,
+}
+
+impl Default for GraphOpts {
+    /// The shape the differential test and the benchmarks were written against.
+    fn default() -> Self {
+        GraphOpts {
+            max_bases: 2,
+            base_pct: 5,
+            branch_pct: 12,
+            merge_pct: 12,
+            label_pct: 6,
+            depends_pct: 6,
+        }
+    }
+}
+
 /// A realistic history: mostly linear, some branches (2–3 way), 2- and 3-parent merges, a second
-/// base now and then, occasional branch labels and depends_on.
-pub fn random_graph(seed: u64, n: usize) -> Vec<GenRev> {
+/// base now and then, occasional branch labels and depends_on. Deterministic for a seed.
+pub fn random_graph(seed: u64, n: usize, opts: &GraphOpts) -> Vec<GenRev> {
     let mut rng = Rng::new(seed);
     let mut revs: Vec<GenRev> = Vec::with_capacity(n);
     let mut tips: Vec<usize> = Vec::new();
@@ -61,9 +93,9 @@ pub fn random_graph(seed: u64, n: usize) -> Vec<GenRev> {
             message: format!("revision {i}"),
             ..GenRev::default()
         };
-        if i == 0 || (bases < 2 && i > 3 && rng.chance(5)) {
+        if i == 0 || (bases < opts.max_bases && i > 3 && rng.chance(opts.base_pct)) {
             bases += 1;
-        } else if tips.len() >= 2 && rng.chance(if tips.len() > 3 { 60 } else { 12 }) {
+        } else if tips.len() >= 2 && rng.chance(if tips.len() > 3 { 60 } else { opts.merge_pct }) {
             // Branches get merged back; the more are open, the sooner.
             let take = if tips.len() >= 3 && rng.chance(30) {
                 3
@@ -76,7 +108,7 @@ pub fn random_graph(seed: u64, n: usize) -> Vec<GenRev> {
                 parents.push(tips.remove(k));
             }
             rev.down_revisions = parents.iter().map(|p| revs[*p].id.clone()).collect();
-        } else if rng.chance(12) && i > 1 {
+        } else if rng.chance(opts.branch_pct) && i > 1 {
             // A branch from a recent revision.
             let p = i - 1 - rng.below(i.min(8));
             tips.retain(|t| *t != p);
@@ -90,10 +122,10 @@ pub fn random_graph(seed: u64, n: usize) -> Vec<GenRev> {
             };
             rev.down_revisions = vec![revs[p].id.clone()];
         }
-        if rng.chance(6) {
+        if rng.chance(opts.label_pct) {
             rev.branch_labels = vec![format!("lbl{i}")];
         }
-        if i > 2 && rng.chance(6) {
+        if i > 2 && rng.chance(opts.depends_pct) {
             let d = rng.below(i);
             if !rev.down_revisions.contains(&revs[d].id) {
                 rev.depends_on = vec![revs[d].id.clone()];
@@ -107,7 +139,7 @@ pub fn random_graph(seed: u64, n: usize) -> Vec<GenRev> {
 
 /// A long history for benchmarks: the random shape, with bodies that call a few `op.*`.
 pub fn big_project(n: usize) -> Vec<GenRev> {
-    let mut revs = random_graph(7, n);
+    let mut revs = random_graph(7, n, &GraphOpts::default());
     for (i, rev) in revs.iter_mut().enumerate() {
         // Real histories carry a handful of branch labels, not one per sixteen revisions.
         if i % 1000 != 0 {
@@ -150,6 +182,7 @@ def run_migrations_offline():
         url=config.get_main_option("sqlalchemy.url"),
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
+        **OPTIONS,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -162,7 +195,7 @@ def run_migrations_online():
         poolclass=pool.NullPool,
     )
     with connectable.connect() as connection:
-        context.configure(connection=connection)
+        context.configure(connection=connection, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
 
@@ -197,17 +230,65 @@ def downgrade():
     ${downgrades if downgrades else "pass"}
 "#;
 
-/// Writes a complete project: `dir/alembic.ini`, `dir/migrations/{env.py,script.py.mako}` and one
-/// file per revision, named `NNNN_<id>.py` so that load order is the order given.
+/// How [`write_project_with`] writes the project around the revisions.
+#[derive(Debug, Clone)]
+pub struct ProjectOpts {
+    /// `sqlalchemy.url` in alembic.ini: online runs connect there; offline (`--sql`) runs only
+    /// take the dialect from it.
+    pub url: String,
+    /// `context.configure(version_table=…)` in env.py (alembic's default: alembic_version).
+    pub version_table: Option<String>,
+    /// `context.configure(version_table_schema=…)` in env.py.
+    pub version_table_schema: Option<String>,
+    /// `context.configure(transaction_per_migration=True)`: offline SQL gets BEGIN/COMMIT per step.
+    pub transaction_per_migration: bool,
+}
+
+impl Default for ProjectOpts {
+    fn default() -> Self {
+        ProjectOpts {
+            url: "postgresql+psycopg://localhost/unused".to_owned(),
+            version_table: None,
+            version_table_schema: None,
+            transaction_per_migration: false,
+        }
+    }
+}
+
+/// [`write_project_with`] with the default options (offline-only URL, alembic_version).
 pub fn write_project(dir: &Path, revs: &[GenRev]) -> std::io::Result<()> {
+    write_project_with(dir, revs, &ProjectOpts::default())
+}
+
+/// Writes a complete project: `dir/alembic.ini`, `dir/migrations/{env.py,script.py.mako}` and one
+/// file per revision, named `NNNNN_<id>.py` so that load order is the order given. env.py runs
+/// offline (`--sql`) without a database; `heads`/`history` never run it.
+pub fn write_project_with(dir: &Path, revs: &[GenRev], opts: &ProjectOpts) -> std::io::Result<()> {
     let versions = dir.join("migrations/versions");
     std::fs::create_dir_all(&versions)?;
+    // `%` is configparser's interpolation character.
+    let url = opts.url.replace('%', "%%");
     std::fs::write(
         dir.join("alembic.ini"),
-        "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\n\
-         sqlalchemy.url = postgresql+psycopg://localhost/unused\n",
+        format!(
+            "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\n\
+             sqlalchemy.url = {url}\n"
+        ),
     )?;
-    std::fs::write(dir.join("migrations/env.py"), ENV_PY)?;
+    let mut configure = String::new();
+    if let Some(t) = &opts.version_table {
+        let _ = write!(configure, "version_table={t:?}, ");
+    }
+    if let Some(s) = &opts.version_table_schema {
+        let _ = write!(configure, "version_table_schema={s:?}, ");
+    }
+    if opts.transaction_per_migration {
+        configure.push_str("transaction_per_migration=True, ");
+    }
+    std::fs::write(
+        dir.join("migrations/env.py"),
+        ENV_PY.replace("OPTIONS", &format!("dict({configure})")),
+    )?;
     std::fs::write(dir.join("migrations/script.py.mako"), MAKO)?;
     for (i, rev) in revs.iter().enumerate() {
         let mut text = String::new();
