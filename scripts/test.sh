@@ -20,13 +20,16 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
-# Where initdb lives: PATH, then pg_config --bindir, then the distribution's layout (newest first).
+# The directory holding initdb, pg_ctl and postgres: through PATH, then pg_config --bindir, then
+# the distribution's layout (highest version first). A candidate lacking one of the three is
+# skipped (an initdb on PATH may be a wrapper or a client-only install).
 pg_bindir() {
-  if command -v initdb >/dev/null 2>&1; then dirname "$(readlink -f "$(command -v initdb)")"; return; fi
-  if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then pg_config --bindir; return; fi
-  local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -V -r); do
-    if [ -x "$d/initdb" ]; then echo "$d"; return; fi
+  local d candidates=()
+  if command -v initdb >/dev/null 2>&1; then candidates+=("$(dirname "$(readlink -f "$(command -v initdb)")")"); fi
+  if command -v pg_config >/dev/null 2>&1; then candidates+=("$(pg_config --bindir 2>/dev/null || true)"); fi
+  while IFS= read -r d; do candidates+=("$d"); done < <(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -V -r)
+  for d in "${candidates[@]}"; do
+    if [ -n "$d" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/postgres" ]; then echo "$d"; return; fi
   done
 }
 
