@@ -10,5 +10,7 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod graph;
 pub mod project;
+pub mod tui;

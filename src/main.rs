@@ -25,6 +25,13 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    match &args.command {
+        None => return console(&args, &cwd),
+        Some(cli::Command::Demo) => {
+            return report(alembic_tui::demo::run(&args, &cwd));
+        }
+        Some(_) => {}
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err = std::io::stderr();
@@ -42,6 +49,22 @@ fn main() -> ExitCode {
             }
             // One line: the cause chain joined, so scripts can log it as is.
             let _ = writeln!(err, "error: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// The console on the project the CLI resolves.
+fn console(args: &Args, cwd: &std::path::Path) -> ExitCode {
+    report(alembic_tui::tui::Session::prepare(args, cwd).and_then(alembic_tui::tui::run))
+}
+
+/// Exit code and one line on stderr for the console and demo, which print nothing else.
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// A terminal console for Alembic migrations on PostgreSQL.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "alembic-tui", version, about)]
 pub struct Args {
     /// The alembic.ini to use (default: found from the current directory upward).
@@ -28,12 +28,20 @@ pub struct Args {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// The console's colours: dark (default), light, high-contrast, or a theme file (YAML, as in
+    /// themes/). NO_COLOR turns colours off.
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    /// Without a command: the interactive console.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
+    /// The console on the bundled demo project with a throwaway PostgreSQL (nothing to set up).
+    Demo,
     /// The current head revisions of the project (no database needed).
     Heads,
     /// Every revision, newest first, drawn as a graph with lanes.

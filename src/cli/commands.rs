@@ -67,7 +67,7 @@ pub enum Outcome {
 /// Runs one command, writing its answer to `out`.
 pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -> Result<Outcome> {
     let ws = Workspace::load(args, cwd, warn)?;
-    if let Command::Status { check } = &args.command {
+    if let Some(Command::Status { check }) = &args.command {
         let rows = read_current(args, &ws)?;
         let steps = ws.map.plan_upgrade(&rows, "heads").with_context(|| {
             format!(
@@ -92,8 +92,12 @@ fn run_simple(
     out: &mut dyn Write,
     warn: &mut dyn Write,
 ) -> Result<()> {
-    match &args.command {
+    let Some(command) = &args.command else {
+        anyhow::bail!("no command: the console is started by main, not by cli::commands::run");
+    };
+    match command {
         Command::Status { .. } => Ok(()),
+        Command::Demo => anyhow::bail!("demo is started by main, not by cli::commands::run"),
         Command::Heads => {
             let heads = ws.map.heads();
             output::revisions(out, ws, &heads, output::Detail::Summary, args.json)
@@ -137,7 +141,7 @@ fn run_simple(
 }
 
 /// The settings that apply: the user's config file, then alembic-tui.yaml beside alembic.ini.
-fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
+pub fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
     let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
     paths.push(config::project_config_path(ws.project.config.ini_dir()));
     let layers = Layers::read(&paths)?;

@@ -1,0 +1,65 @@
+//! Everything that can happen to the app, as values: keys and mouse mapped by the keymap, ticks,
+//! resizes and worker results. `App::update` is the one place they are handled.
+
+use crate::tui::event::WorkerEvent;
+
+/// One input to `App::update`.
+#[derive(Debug)]
+pub enum Action {
+    Quit,
+    /// Move the selection (graph) or scroll (other panes) by rows; negative is up.
+    Move(i64),
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Cycle the focused pane.
+    FocusNext,
+    FocusPrev,
+    /// Previous / next detail tab.
+    TabLeft,
+    TabRight,
+    /// Enter on the graph: the action menu for the selected revision.
+    Open,
+    Help,
+    /// Esc: close the overlay or prompt on top.
+    Close,
+    SearchStart,
+    SearchChar(char),
+    SearchBackspace,
+    SearchSubmit,
+    /// `n` / `N`: next and previous search match.
+    SearchNext(bool),
+    Refresh,
+    /// `u` / `d`: one step up or down.
+    StepUp,
+    StepDown,
+    /// `U` / `D`: to the selected revision.
+    UpgradeToSelected,
+    DowngradeToSelected,
+    /// A line chosen in a menu (digits or Enter on the highlighted one).
+    MenuPick(Option<usize>),
+    /// `y` in the confirmation pane, or Enter on its focused button.
+    Confirm,
+    /// Typing the database name into a protected profile's confirmation.
+    ConfirmChar(char),
+    ConfirmBackspace,
+    /// Ctrl-C: cancel the running statement.
+    Interrupt,
+    /// Mouse: scroll at a screen position (negative up), click at a position.
+    Scroll {
+        x: u16,
+        y: u16,
+        delta: i64,
+    },
+    Click {
+        x: u16,
+        y: u16,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    Tick,
+    Worker(WorkerEvent),
+}

@@ -1,0 +1,741 @@
+//! The console's state and its one `update`: an action in, the state changed and a list of
+//! effects out (highlight this, read the database, quit). No I/O happens here, so tests drive the
+//! whole app with key sequences and draw it into a test backend.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+use crate::cli::commands::Workspace;
+use crate::tui::action::Action;
+use crate::tui::event::{BodyKey, DbReport, Part, SqlReport, WorkerEvent};
+use crate::tui::highlight::Lang;
+use crate::tui::layout::{self, Areas};
+use crate::tui::model::{DbView, Model};
+
+/// The most log lines kept; older ones are dropped.
+const LOG_LIMIT: usize = 2000;
+
+/// The database the console points at, as it may be shown (never a password).
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub profile: Option<String>,
+    /// `host:port/database`, or the socket directory for unix sockets.
+    pub label: String,
+    pub database: Option<String>,
+    pub lock_timeout: Duration,
+    pub statement_timeout: Option<Duration>,
+    pub protected: bool,
+    pub read_only: bool,
+    /// Why there is no database URL at all, when there is none.
+    pub no_url: Option<String>,
+}
+
+/// What the background reader last said about the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbState {
+    Connecting,
+    Connected,
+    Unreachable { reason: String },
+    NoUrl { reason: String },
+}
+
+/// The pane that has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Graph,
+    Detail,
+    Pending,
+    Log,
+}
+
+/// What the sql tab shows for one revision and direction.
+#[derive(Debug, Clone)]
+pub enum SqlState {
+    Loading,
+    Ready(Vec<Line<'static>>),
+    OnlineOnly { reason: String },
+    Failed { reason: String },
+}
+
+/// A window on top of the panes.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help {
+        scroll: usize,
+    },
+    /// A problem the user must read (reload failed, a plan alembic refuses).
+    Error {
+        title: String,
+        lines: Vec<String>,
+    },
+    Menu(Menu),
+}
+
+/// A short list of choices (Enter on a revision; which branch to step).
+#[derive(Debug, Clone)]
+pub struct Menu {
+    pub title: String,
+    pub items: Vec<MenuItem>,
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct MenuItem {
+    pub label: String,
+    pub choice: Choice,
+}
+
+/// What picking a menu item does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// Show a detail tab of the selected revision.
+    ShowTab(Part),
+    UpgradeTo(String),
+    DowngradeTo(String),
+}
+
+/// A side effect for the event loop to carry out; results come back as `WorkerEvent`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// Highlight a body off the render path.
+    Highlight {
+        key: BodyKey,
+        source: String,
+        lang: Lang,
+    },
+    /// Render one revision's upgrade or downgrade to SQL in the background.
+    RenderSql {
+        revision: usize,
+        upgrade: bool,
+    },
+    /// Read the version table now (not waiting for the next retry).
+    RefreshDb,
+    /// Read the project from disk again.
+    Reload,
+}
+
+/// One line of the log pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub level: Level,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// The whole state of the console.
+pub struct App {
+    pub ws: Arc<Workspace>,
+    pub model: Model,
+    pub target: Target,
+    pub db: DbState,
+    /// The last successful read of the version table (default until one succeeds).
+    pub view: DbView,
+    pub view_known: bool,
+    pub selected: usize,
+    /// First graph row on screen: only rows from here to the pane's height are drawn.
+    pub graph_offset: usize,
+    pub focus: Pane,
+    pub tab: Part,
+    pub detail_scroll: usize,
+    pub pending_scroll: usize,
+    pub log_scroll: usize,
+    /// The search being typed, when the prompt is open.
+    pub search: Option<String>,
+    pub last_search: Option<String>,
+    pub overlay: Option<Overlay>,
+    /// Highlighted bodies by revision and tab.
+    pub bodies: HashMap<BodyKey, Vec<Line<'static>>>,
+    requested: HashSet<BodyKey>,
+    pub sql: HashMap<BodyKey, SqlState>,
+    pub log: Vec<LogLine>,
+    /// A one-line note in the status bar (cleared by the next key).
+    pub note: Option<String>,
+    pub size: Rect,
+    /// Ticks seen: drives spinners, never clocks (snapshots stay deterministic).
+    pub ticks: u64,
+    /// Whether the SQL tab can render at all, or why not.
+    pub sql_unavailable: Option<String>,
+    pub quitting: bool,
+}
+
+impl App {
+    /// A console over a loaded workspace; the database starts as `Connecting` (or `NoUrl`).
+    pub fn new(ws: Arc<Workspace>, target: Target, size: Rect) -> App {
+        let model = Model::build(&ws);
+        let db = match &target.no_url {
+            Some(reason) => DbState::NoUrl {
+                reason: reason.clone(),
+            },
+            None => DbState::Connecting,
+        };
+        let mut app = App {
+            ws,
+            model,
+            target,
+            db,
+            view: DbView::default(),
+            view_known: false,
+            selected: 0,
+            graph_offset: 0,
+            focus: Pane::Graph,
+            tab: Part::Upgrade,
+            detail_scroll: 0,
+            pending_scroll: 0,
+            log_scroll: 0,
+            search: None,
+            last_search: None,
+            overlay: None,
+            bodies: HashMap::new(),
+            requested: HashSet::new(),
+            sql: HashMap::new(),
+            log: Vec::new(),
+            note: None,
+            size,
+            ticks: 0,
+            sql_unavailable: None,
+            quitting: false,
+        };
+        if app.model.rows.is_empty() {
+            app.note = Some("this project has no revisions yet".to_owned());
+        }
+        app
+    }
+
+    /// The effects the first frame needs (the selected body's highlighting).
+    pub fn start(&mut self) -> Vec<Effect> {
+        let mut effects = vec![];
+        self.want_body(&mut effects);
+        effects
+    }
+
+    /// Adds a line to the log pane.
+    pub fn log(&mut self, level: Level, text: impl Into<String>) {
+        for line in text.into().lines() {
+            self.log.push(LogLine {
+                level,
+                text: line.to_owned(),
+            });
+        }
+        if self.log.len() > LOG_LIMIT {
+            let extra = self.log.len() - LOG_LIMIT;
+            self.log.drain(..extra);
+        }
+    }
+
+    /// The panes for the current size.
+    pub fn areas(&self) -> Areas {
+        layout::areas(self.size, self.view.pending.len(), self.log.len())
+    }
+
+    /// The selected row's revision file index, if any row is selected.
+    pub fn selected_revision(&self) -> Option<usize> {
+        self.model.rows.get(self.selected).map(|r| r.revision)
+    }
+
+    /// Handles one action.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if !matches!(action, Action::Tick | Action::Worker(_)) {
+            self.note = None;
+        }
+        match action {
+            Action::Quit => {
+                self.quitting = true;
+                effects.push(Effect::Quit);
+            }
+            Action::Tick => self.ticks = self.ticks.wrapping_add(1),
+            Action::Resize { width, height } => {
+                self.size = Rect::new(0, 0, width, height);
+                self.keep_visible();
+            }
+            Action::Worker(event) => self.on_worker(event, &mut effects),
+            Action::Close => self.on_close(),
+            _ if self.search.is_some() => self.on_search_key(action, &mut effects),
+            _ if self.overlay.is_some() => self.on_overlay_key(action, &mut effects),
+            other => self.on_key(other, &mut effects),
+        }
+        effects
+    }
+
+    fn on_close(&mut self) {
+        if self.search.take().is_some() {
+            return;
+        }
+        self.overlay = None;
+    }
+
+    fn on_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        match action {
+            Action::Move(delta) => self.move_focused(delta, effects),
+            Action::PageUp => self.move_focused(-(self.page() as i64), effects),
+            Action::PageDown => self.move_focused(self.page() as i64, effects),
+            Action::Top => self.move_focused(i64::MIN / 2, effects),
+            Action::Bottom => self.move_focused(i64::MAX / 2, effects),
+            Action::FocusNext => self.cycle_focus(true),
+            Action::FocusPrev => self.cycle_focus(false),
+            Action::TabLeft => self.switch_tab(-1, effects),
+            Action::TabRight => self.switch_tab(1, effects),
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::SearchStart => self.search = Some(String::new()),
+            Action::SearchNext(forward) => self.search_again(forward, effects),
+            Action::Refresh => {
+                effects.push(Effect::Reload);
+                effects.push(Effect::RefreshDb);
+                self.note = Some("refreshing…".to_owned());
+            }
+            Action::Open => self.open_menu(),
+            Action::Scroll { x, y, delta } => self.scroll_at(x, y, delta, effects),
+            Action::Click { x, y } => self.click(x, y, effects),
+            Action::StepUp
+            | Action::StepDown
+            | Action::UpgradeToSelected
+            | Action::DowngradeToSelected => {
+                self.note = Some(self.stepping_unavailable());
+            }
+            _ => {}
+        }
+    }
+
+    /// Why stepping cannot start (it needs the executor).
+    fn stepping_unavailable(&self) -> String {
+        "stepping needs the executor, which this build does not have yet".to_owned()
+    }
+
+    fn on_search_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        let Some(query) = self.search.as_mut() else {
+            return;
+        };
+        match action {
+            Action::SearchChar(c) => query.push(c),
+            Action::SearchBackspace => {
+                query.pop();
+            }
+            Action::SearchSubmit => {
+                let query = self.search.take().unwrap_or_default();
+                if !query.trim().is_empty() {
+                    self.last_search = Some(query);
+                    self.search_again(true, effects);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_overlay_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        let Some(overlay) = self.overlay.as_mut() else {
+            return;
+        };
+        match overlay {
+            Overlay::Help { scroll } => match action {
+                Action::Move(d) => *scroll = add(*scroll, d, usize::MAX),
+                Action::PageDown => *scroll = scroll.saturating_add(10),
+                Action::PageUp => *scroll = scroll.saturating_sub(10),
+                Action::Top => *scroll = 0,
+                Action::Help | Action::Quit | Action::Open => self.overlay = None,
+                _ => {}
+            },
+            Overlay::Error { .. } => {
+                if matches!(action, Action::Open | Action::Quit | Action::Confirm) {
+                    self.overlay = None;
+                }
+            }
+            Overlay::Menu(menu) => match action {
+                Action::Move(d) => {
+                    menu.selected = add(menu.selected, d, menu.items.len().saturating_sub(1))
+                }
+                Action::Open | Action::MenuPick(None) => {
+                    let pick = menu.selected;
+                    self.pick(pick, effects);
+                }
+                Action::MenuPick(Some(i)) => self.pick(i, effects),
+                Action::Quit => self.overlay = None,
+                _ => {}
+            },
+        }
+    }
+
+    fn pick(&mut self, index: usize, effects: &mut Vec<Effect>) {
+        let Some(Overlay::Menu(menu)) = self.overlay.take() else {
+            return;
+        };
+        let Some(item) = menu.items.get(index) else {
+            self.overlay = Some(Overlay::Menu(menu));
+            return;
+        };
+        match &item.choice {
+            Choice::ShowTab(part) => {
+                self.tab = *part;
+                self.detail_scroll = 0;
+                self.focus = Pane::Detail;
+                self.want_body(effects);
+            }
+            Choice::UpgradeTo(_) | Choice::DowngradeTo(_) => {
+                self.note = Some(self.stepping_unavailable());
+            }
+        }
+    }
+
+    fn open_menu(&mut self) {
+        let Some(row) = self.model.rows.get(self.selected) else {
+            return;
+        };
+        let id = row.id.clone();
+        let short = short(&id).to_owned();
+        let items = vec![
+            MenuItem {
+                label: format!("upgrade to {short}"),
+                choice: Choice::UpgradeTo(id.clone()),
+            },
+            MenuItem {
+                label: format!("downgrade to {short}"),
+                choice: Choice::DowngradeTo(id.clone()),
+            },
+            MenuItem {
+                label: "show upgrade()".to_owned(),
+                choice: Choice::ShowTab(Part::Upgrade),
+            },
+            MenuItem {
+                label: "show downgrade()".to_owned(),
+                choice: Choice::ShowTab(Part::Downgrade),
+            },
+            MenuItem {
+                label: "show sql".to_owned(),
+                choice: Choice::ShowTab(Part::Sql),
+            },
+        ];
+        self.overlay = Some(Overlay::Menu(Menu {
+            title: format!("{short} {}", row.message),
+            items,
+            selected: 0,
+        }));
+    }
+
+    fn on_worker(&mut self, event: WorkerEvent, effects: &mut Vec<Effect>) {
+        match event {
+            WorkerEvent::Db(DbReport::Rows(rows)) => {
+                let was = std::mem::replace(&mut self.db, DbState::Connected);
+                if let DbState::Unreachable { .. } = was {
+                    self.log(Level::Info, "database reachable again");
+                }
+                if self.view_known && self.view.rows != rows {
+                    // The sql tab shows the next step of each revision, which just changed.
+                    self.forget_sql();
+                }
+                self.view = DbView::new(&self.ws, &self.model, rows);
+                if let Some(err) = &self.view.plan_error {
+                    let err = format!("cannot plan upgrade heads: {err}");
+                    if !self.log.iter().any(|l| l.text == err) {
+                        self.log(Level::Error, err);
+                    }
+                }
+                self.view_known = true;
+                self.pending_scroll = 0;
+            }
+            WorkerEvent::Db(DbReport::Unreachable { reason }) => {
+                if !matches!(&self.db, DbState::Unreachable { reason: r } if *r == reason) {
+                    self.log(Level::Warn, format!("database unreachable: {reason}"));
+                }
+                self.db = DbState::Unreachable { reason };
+            }
+            WorkerEvent::Highlighted { key, lines } => {
+                self.bodies.insert(key, lines);
+            }
+            WorkerEvent::Sql { revision, report } => {
+                let key = BodyKey {
+                    revision,
+                    part: Part::Sql,
+                };
+                let state = match report {
+                    SqlReport::Sql(text) => {
+                        effects.push(Effect::Highlight {
+                            key,
+                            source: text.clone(),
+                            lang: Lang::Sql,
+                        });
+                        SqlState::Ready(crate::tui::highlight::plain(&text))
+                    }
+                    SqlReport::OnlineOnly { reason } => SqlState::OnlineOnly { reason },
+                    SqlReport::Failed { reason } => SqlState::Failed { reason },
+                };
+                self.sql.insert(key, state);
+            }
+            WorkerEvent::Reloaded(Ok(ws)) => self.replace_workspace(ws.0, effects),
+            WorkerEvent::Reloaded(Err(reason)) => {
+                self.log(Level::Error, format!("reload failed: {reason}"));
+                self.overlay = Some(Overlay::Error {
+                    title: "cannot read the project again".to_owned(),
+                    lines: reason.lines().map(str::to_owned).collect(),
+                });
+            }
+        }
+    }
+
+    /// A freshly loaded project: keep the selected revision when it still exists.
+    fn replace_workspace(&mut self, ws: Arc<Workspace>, effects: &mut Vec<Effect>) {
+        let selected_id = self.model.rows.get(self.selected).map(|r| r.id.clone());
+        self.ws = ws;
+        self.model = Model::build(&self.ws);
+        self.bodies.clear();
+        self.requested.clear();
+        self.sql.clear();
+        self.selected = selected_id
+            .and_then(|id| self.model.position(&id))
+            .unwrap_or(0);
+        let rows = std::mem::take(&mut self.view.rows);
+        if self.view_known {
+            self.view = DbView::new(&self.ws, &self.model, rows);
+        } else {
+            self.view = DbView::default();
+        }
+        self.keep_visible();
+        self.want_body(effects);
+        self.note = Some(format!("{} revisions loaded", self.model.rows.len()));
+    }
+
+    fn page(&self) -> usize {
+        let areas = self.areas();
+        let area = match self.focus {
+            Pane::Graph => areas.graph,
+            Pane::Detail => areas.detail,
+            Pane::Pending => areas.pending.unwrap_or(areas.graph),
+            Pane::Log => areas.log.unwrap_or(areas.detail),
+        };
+        layout::inner_height(area).saturating_sub(1).max(1)
+    }
+
+    fn move_focused(&mut self, delta: i64, effects: &mut Vec<Effect>) {
+        match self.focus {
+            Pane::Graph => self.select(add(self.selected, delta, self.last_row()), effects),
+            Pane::Detail => self.detail_scroll = add(self.detail_scroll, delta, usize::MAX / 4),
+            Pane::Pending => {
+                let max = self.view.pending.len().saturating_sub(1);
+                self.pending_scroll = add(self.pending_scroll, delta, max);
+            }
+            Pane::Log => {
+                let max = self.log.len().saturating_sub(1);
+                self.log_scroll = add(self.log_scroll, delta, max);
+            }
+        }
+    }
+
+    fn last_row(&self) -> usize {
+        self.model.rows.len().saturating_sub(1)
+    }
+
+    /// Selects a graph row, scrolling it into view and asking for its body.
+    pub fn select(&mut self, row: usize, effects: &mut Vec<Effect>) {
+        if self.model.rows.is_empty() {
+            return;
+        }
+        let row = row.min(self.last_row());
+        if row != self.selected {
+            self.selected = row;
+            self.detail_scroll = 0;
+        }
+        self.keep_visible();
+        self.want_body(effects);
+    }
+
+    /// Keeps the selected row inside the graph pane.
+    fn keep_visible(&mut self) {
+        let height = layout::inner_height(self.areas().graph).max(1);
+        if self.selected < self.graph_offset {
+            self.graph_offset = self.selected;
+        } else if self.selected >= self.graph_offset + height {
+            self.graph_offset = self.selected + 1 - height;
+        }
+        let max_offset = self.model.rows.len().saturating_sub(height);
+        self.graph_offset = self.graph_offset.min(max_offset);
+    }
+
+    fn cycle_focus(&mut self, forward: bool) {
+        let areas = self.areas();
+        let mut panes = vec![Pane::Graph, Pane::Detail];
+        if areas.pending.is_some() {
+            panes.push(Pane::Pending);
+        }
+        if areas.log.is_some() {
+            panes.push(Pane::Log);
+        }
+        let at = panes.iter().position(|p| *p == self.focus).unwrap_or(0);
+        let next = if forward {
+            (at + 1) % panes.len()
+        } else {
+            (at + panes.len() - 1) % panes.len()
+        };
+        self.focus = panes[next];
+    }
+
+    fn switch_tab(&mut self, delta: i64, effects: &mut Vec<Effect>) {
+        let at = Part::ALL.iter().position(|p| *p == self.tab).unwrap_or(0) as i64;
+        let n = Part::ALL.len() as i64;
+        self.tab = Part::ALL[(at + delta).rem_euclid(n) as usize];
+        self.detail_scroll = 0;
+        self.want_body(effects);
+    }
+
+    fn search_again(&mut self, forward: bool, effects: &mut Vec<Effect>) {
+        let Some(query) = self.last_search.clone() else {
+            self.note = Some("no search yet: press / to search".to_owned());
+            return;
+        };
+        let matches = self.model.search(&query);
+        let next = if forward {
+            matches
+                .iter()
+                .find(|&&i| i > self.selected)
+                .or(matches.first())
+        } else {
+            matches
+                .iter()
+                .rev()
+                .find(|&&i| i < self.selected)
+                .or(matches.last())
+        };
+        match next {
+            Some(&row) => {
+                let at = matches.iter().position(|&m| m == row).unwrap_or(0) + 1;
+                self.focus = Pane::Graph;
+                self.select(row, effects);
+                self.note = Some(format!("/{query}: match {at} of {}", matches.len()));
+            }
+            None => self.note = Some(format!("/{query}: no revision matches")),
+        }
+    }
+
+    fn scroll_at(&mut self, x: u16, y: u16, delta: i64, effects: &mut Vec<Effect>) {
+        let areas = self.areas();
+        if layout::contains(areas.graph, x, y) {
+            // The wheel scrolls the view; the selection follows only when it would leave it.
+            let height = layout::inner_height(areas.graph).max(1);
+            let max = self.model.rows.len().saturating_sub(height);
+            self.graph_offset = add(self.graph_offset, delta, max);
+            let last_visible = self.graph_offset + height - 1;
+            let row = self.selected.clamp(self.graph_offset, last_visible);
+            if row != self.selected {
+                self.selected = row.min(self.last_row());
+                self.detail_scroll = 0;
+                self.want_body(effects);
+            }
+        } else if layout::contains(areas.detail, x, y) {
+            self.detail_scroll = add(self.detail_scroll, delta, usize::MAX / 4);
+        } else if areas.log.is_some_and(|a| layout::contains(a, x, y)) {
+            let max = self.log.len().saturating_sub(1);
+            self.log_scroll = add(self.log_scroll, delta, max);
+        } else if areas.pending.is_some_and(|a| layout::contains(a, x, y)) {
+            let max = self.view.pending.len().saturating_sub(1);
+            self.pending_scroll = add(self.pending_scroll, delta, max);
+        }
+    }
+
+    fn click(&mut self, x: u16, y: u16, effects: &mut Vec<Effect>) {
+        let areas = self.areas();
+        if layout::contains(areas.graph, x, y) {
+            self.focus = Pane::Graph;
+            // Row 0 of the pane is its top border.
+            if y > areas.graph.y && y < areas.graph.y + areas.graph.height - 1 {
+                let row = self.graph_offset + (y - areas.graph.y - 1) as usize;
+                if row < self.model.rows.len() {
+                    self.select(row, effects);
+                }
+            }
+        } else if layout::contains(areas.detail, x, y) {
+            self.focus = Pane::Detail;
+        } else if areas.pending.is_some_and(|a| layout::contains(a, x, y)) {
+            self.focus = Pane::Pending;
+        } else if areas.log.is_some_and(|a| layout::contains(a, x, y)) {
+            self.focus = Pane::Log;
+        }
+    }
+
+    /// Asks for the selected revision's current tab when it is neither cached nor on its way.
+    fn want_body(&mut self, effects: &mut Vec<Effect>) {
+        let Some(revision) = self.selected_revision() else {
+            return;
+        };
+        let key = BodyKey {
+            revision,
+            part: self.tab,
+        };
+        if self.requested.contains(&key) {
+            return;
+        }
+        match self.tab {
+            Part::Upgrade | Part::Downgrade => {
+                let Some(rev) = self.ws.project.revisions.get(revision) else {
+                    return;
+                };
+                let body = if self.tab == Part::Upgrade {
+                    &rev.upgrade
+                } else {
+                    &rev.downgrade
+                };
+                if let Some(body) = body {
+                    self.requested.insert(key);
+                    effects.push(Effect::Highlight {
+                        key,
+                        source: body.source.clone(),
+                        lang: Lang::Python,
+                    });
+                }
+            }
+            Part::Sql => {
+                self.requested.insert(key);
+                if let Some(reason) = &self.sql_unavailable {
+                    self.sql.insert(
+                        key,
+                        SqlState::Failed {
+                            reason: reason.clone(),
+                        },
+                    );
+                } else {
+                    self.sql.insert(key, SqlState::Loading);
+                    effects.push(Effect::RenderSql {
+                        revision,
+                        upgrade: self.sql_direction_is_up(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn forget_sql(&mut self) {
+        self.sql.clear();
+        self.bodies.retain(|k, _| k.part != Part::Sql);
+        self.requested.retain(|k| k.part != Part::Sql);
+    }
+
+    /// The sql tab shows the step that would run next for this revision: its downgrade when it
+    /// is applied, its upgrade otherwise.
+    pub fn sql_direction_is_up(&self) -> bool {
+        !matches!(
+            self.view.state(self.selected),
+            crate::tui::model::RevState::Applied | crate::tui::model::RevState::Current
+        )
+    }
+}
+
+/// `base + delta`, clamped to `0..=max`.
+fn add(base: usize, delta: i64, max: usize) -> usize {
+    let value = base as i128 + delta as i128;
+    value.clamp(0, max as i128) as usize
+}
+
+/// The first twelve characters of a revision id (alembic's ids are twelve hex digits).
+pub fn short(id: &str) -> &str {
+    match id.char_indices().nth(12) {
+        Some((at, _)) => &id[..at],
+        None => id,
+    }
+}

@@ -1,0 +1,81 @@
+//! What workers report back to the event loop: one enum, so every asynchronous result reaches the
+//! app through the same `update`. Workers never touch app state themselves.
+
+use std::sync::Arc;
+
+use ratatui::text::Line;
+
+use crate::cli::commands::Workspace;
+
+/// Which body a highlighted text belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BodyKey {
+    /// Index into `Workspace::project.revisions`.
+    pub revision: usize,
+    pub part: Part,
+}
+
+/// A tab of the detail pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    Upgrade,
+    Downgrade,
+    Sql,
+}
+
+impl Part {
+    pub const ALL: [Part; 3] = [Part::Upgrade, Part::Downgrade, Part::Sql];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Part::Upgrade => "upgrade",
+            Part::Downgrade => "downgrade",
+            Part::Sql => "sql",
+        }
+    }
+}
+
+/// The database as the background reader last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbReport {
+    /// The version table's rows.
+    Rows(Vec<String>),
+    /// Connecting or reading failed; the reader retries.
+    Unreachable { reason: String },
+}
+
+/// The rendered SQL of one revision's upgrade or downgrade, for the sql tab.
+#[derive(Debug, Clone)]
+pub enum SqlReport {
+    /// The statements as alembic's offline mode writes them, joined.
+    Sql(String),
+    /// Offline rendering failed for this step: it would run through alembic online.
+    OnlineOnly { reason: String },
+    /// Rendering could not run at all (no alembic, bad project).
+    Failed { reason: String },
+}
+
+/// A result from a worker.
+#[derive(Debug)]
+pub enum WorkerEvent {
+    Db(DbReport),
+    Highlighted {
+        key: BodyKey,
+        lines: Vec<Line<'static>>,
+    },
+    /// `r`: the project read again from disk (or why it could not be).
+    Reloaded(Result<Loaded, String>),
+    Sql {
+        revision: usize,
+        report: SqlReport,
+    },
+}
+
+/// A reloaded workspace (the project has no Debug form worth printing).
+pub struct Loaded(pub Arc<Workspace>);
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Loaded({} revisions)", self.0.map.len())
+    }
+}

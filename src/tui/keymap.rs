@@ -1,0 +1,155 @@
+//! Keys and mouse to actions, per mode, and the table the help overlay prints: the bindings are
+//! listed once here so help can never miss one.
+
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+
+use crate::tui::action::Action;
+use crate::tui::app::{App, Overlay};
+
+/// Rows the mouse wheel scrolls per notch.
+const WHEEL_ROWS: i64 = 3;
+
+/// One line of the help overlay: keys, then what they do.
+pub struct Binding {
+    pub keys: &'static str,
+    pub what: &'static str,
+}
+
+const fn b(keys: &'static str, what: &'static str) -> Binding {
+    Binding { keys, what }
+}
+
+/// Every binding, by section, as the help overlay shows them.
+pub const HELP: &[(&str, &[Binding])] = &[
+    (
+        "move",
+        &[
+            b(
+                "↑ ↓  k j",
+                "previous / next revision (or scroll the focused pane)",
+            ),
+            b("PgUp PgDn  Ctrl-b Ctrl-f", "a page up / down"),
+            b("g G  Home End", "first / last revision"),
+            b("Tab  Shift-Tab", "next / previous pane"),
+            b(
+                "← →  h l",
+                "previous / next detail tab (upgrade, downgrade, sql)",
+            ),
+            b(
+                "mouse wheel, click",
+                "scroll the pane under the pointer, select a revision",
+            ),
+        ],
+    ),
+    (
+        "find",
+        &[
+            b("/", "search revisions by id, branch label or message"),
+            b("n N", "next / previous match"),
+        ],
+    ),
+    (
+        "migrate",
+        &[
+            b(
+                "u",
+                "upgrade one step (asks which branch when there are several)",
+            ),
+            b("d", "downgrade one step"),
+            b("U", "upgrade to the selected revision"),
+            b("D", "downgrade to the selected revision"),
+            b("Enter", "menu for the selected revision"),
+            b("y", "confirm in the confirmation pane"),
+            b("Ctrl-c", "cancel the running statement (rolls back)"),
+        ],
+    ),
+    (
+        "other",
+        &[
+            b("r", "read the project and the database again"),
+            b("?", "this help"),
+            b("Esc", "close a window or prompt"),
+            b("q", "quit"),
+        ],
+    ),
+];
+
+/// The action for a terminal event in the app's current mode, if it has one.
+pub fn map(app: &App, event: &Event) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => map_key(app, key),
+        Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollUp => Some(Action::Scroll {
+                x: mouse.column,
+                y: mouse.row,
+                delta: -WHEEL_ROWS,
+            }),
+            MouseEventKind::ScrollDown => Some(Action::Scroll {
+                x: mouse.column,
+                y: mouse.row,
+                delta: WHEEL_ROWS,
+            }),
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+                x: mouse.column,
+                y: mouse.row,
+            }),
+            _ => None,
+        },
+        Event::Resize(width, height) => Some(Action::Resize {
+            width: *width,
+            height: *height,
+        }),
+        _ => None,
+    }
+}
+
+fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Action::Interrupt);
+    }
+    if app.search.is_some() {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Close),
+            KeyCode::Enter => Some(Action::SearchSubmit),
+            KeyCode::Backspace => Some(Action::SearchBackspace),
+            KeyCode::Char(c) if !ctrl => Some(Action::SearchChar(c)),
+            _ => None,
+        };
+    }
+    if let Some(Overlay::Menu(_)) = &app.overlay {
+        if let KeyCode::Char(c @ '1'..='9') = key.code {
+            return Some(Action::MenuPick(Some(c as usize - '1' as usize)));
+        }
+    }
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc => Action::Close,
+        KeyCode::Up | KeyCode::Char('k') => Action::Move(-1),
+        KeyCode::Down | KeyCode::Char('j') => Action::Move(1),
+        KeyCode::Char('b') if ctrl => Action::PageUp,
+        KeyCode::Char('f') if ctrl => Action::PageDown,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::Tab => Action::FocusNext,
+        KeyCode::BackTab => Action::FocusPrev,
+        KeyCode::Left | KeyCode::Char('h') => Action::TabLeft,
+        KeyCode::Right | KeyCode::Char('l') => Action::TabRight,
+        KeyCode::Enter => Action::Open,
+        KeyCode::Char('/') => Action::SearchStart,
+        KeyCode::Char('n') => Action::SearchNext(true),
+        KeyCode::Char('N') => Action::SearchNext(false),
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('r') => Action::Refresh,
+        KeyCode::Char('u') => Action::StepUp,
+        KeyCode::Char('d') => Action::StepDown,
+        KeyCode::Char('U') => Action::UpgradeToSelected,
+        KeyCode::Char('D') => Action::DowngradeToSelected,
+        KeyCode::Char('y') => Action::Confirm,
+        _ => return None,
+    })
+}

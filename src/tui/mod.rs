@@ -1,0 +1,379 @@
+//! The interactive console: terminal set-up and restore (also on panic), and the event loop that
+//! selects over terminal events, worker results and ticks, feeds them to `App::update` and
+//! carries out the effects it returns on background tasks.
+
+pub mod action;
+pub mod app;
+pub mod event;
+pub mod highlight;
+pub mod keymap;
+pub mod layout;
+pub mod model;
+pub mod theme;
+pub mod views;
+pub mod widgets;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use futures::StreamExt;
+use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture, EventStream};
+use ratatui::crossterm::execute;
+use ratatui::layout::Rect;
+use tokio::sync::{mpsc, Notify};
+
+use crate::cli::commands::{self, Workspace};
+use crate::cli::Args;
+use crate::config::{ConfigError, ResolvedUrl, Settings};
+use crate::db::{self, version_table::VersionTable};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Effect, Level, Target};
+use crate::tui::event::{DbReport, WorkerEvent};
+use crate::tui::highlight::{Highlighter, Lang};
+use crate::tui::theme::Theme;
+
+/// How often spinners advance and the screen is redrawn without input.
+const TICK: Duration = Duration::from_millis(200);
+/// How often the version table is read again (and an unreachable database retried).
+const DB_POLL: Duration = Duration::from_secs(5);
+/// How long connecting may take before the database counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Everything the console needs, resolved before the terminal is taken over (so errors in the
+/// project or config print as normal CLI errors).
+pub struct Session {
+    pub args: Args,
+    pub cwd: PathBuf,
+    pub ws: Arc<Workspace>,
+    pub warnings: Vec<String>,
+    pub target: Target,
+    pub db: Option<(Settings, ResolvedUrl)>,
+    pub theme: Theme,
+}
+
+impl Session {
+    /// Loads the project and resolves the profile and URL as the CLI does.
+    pub fn prepare(args: &Args, cwd: &Path) -> Result<Session> {
+        let no_color = theme::no_color_requested(std::env::var_os("NO_COLOR"));
+        let theme = Theme::load(args.theme.as_deref(), no_color)?;
+        let mut warn = Vec::new();
+        let ws = Workspace::load(args, cwd, &mut warn)?;
+        let warnings = String::from_utf8_lossy(&warn)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let (target, db) = match commands::settings(args, &ws) {
+            Ok((settings, url)) => (target_of(&settings, &url), Some((settings, url))),
+            Err(err) => match err.downcast_ref::<ConfigError>() {
+                // No URL anywhere: the console still shows the project.
+                Some(ConfigError::NoUrl) | Some(ConfigError::MissingEnv { .. }) => (
+                    Target {
+                        no_url: Some(err.to_string()),
+                        ..Target::default()
+                    },
+                    None,
+                ),
+                _ => return Err(err),
+            },
+        };
+        Ok(Session {
+            args: args.clone(),
+            cwd: cwd.to_path_buf(),
+            ws: Arc::new(ws),
+            warnings,
+            target,
+            db,
+            theme,
+        })
+    }
+}
+
+/// The target's identity for the screen: profile, host/port/database, timeouts.
+pub fn target_of(settings: &Settings, url: &ResolvedUrl) -> Target {
+    let (label, database) = describe_url(&url.url);
+    Target {
+        profile: settings.profile.clone(),
+        label,
+        database,
+        lock_timeout: settings.lock_timeout,
+        statement_timeout: settings.statement_timeout,
+        protected: settings.protected,
+        read_only: settings.read_only,
+        no_url: None,
+    }
+}
+
+/// `host:port/db` (or `socket-dir/db`) and the database name, from a libpq URL; never the
+/// password. An URL the driver cannot parse is shown redacted as it is.
+pub fn describe_url(url: &str) -> (String, Option<String>) {
+    let Ok(opts) = db::tls::split_tls_options(url) else {
+        return (crate::config::redact(url), None);
+    };
+    let Ok(config) = opts.url.parse::<tokio_postgres::Config>() else {
+        return (crate::config::redact(url), None);
+    };
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => format!("socket {}", p.display()),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config
+        .get_dbname()
+        .map(str::to_owned)
+        .or_else(|| config.get_user().map(str::to_owned));
+    let label = match &db {
+        Some(db) => format!("{host}:{port}/{db}"),
+        None => format!("{host}:{port}"),
+    };
+    (label, db)
+}
+
+/// Opens the console and runs it until the user quits.
+pub fn run(session: Session) -> Result<()> {
+    let _log_guard = init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run_async(session))
+}
+
+/// Logs go to `alembic-tui.log` in the state dir; nothing may reach the terminal while the
+/// console owns it. Without a state dir, no logs.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = state_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "alembic-tui.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ALEMBIC_TUI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+fn state_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ALEMBIC_TUI_STATE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "alembic-tui")?;
+    Some(
+        dirs.state_dir()
+            .map_or_else(|| dirs.data_dir().to_path_buf(), |d| d.to_path_buf()),
+    )
+}
+
+/// Terminal modes we turn on beyond ratatui's: undone on exit and in the panic hook.
+fn restore_extra() {
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+}
+
+async fn run_async(session: Session) -> Result<()> {
+    // Installed before ratatui's hook, which restores the screen and then calls this one.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_extra();
+        previous(info);
+    }));
+    let mut terminal = ratatui::try_init().context("opening the terminal")?;
+    let mouse = execute!(std::io::stdout(), EnableMouseCapture);
+    let result = event_loop(&mut terminal, session).await;
+    if mouse.is_ok() {
+        restore_extra();
+    }
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -> Result<()> {
+    let size = terminal.size().context("reading the terminal size")?;
+    let Session {
+        args,
+        cwd,
+        ws,
+        warnings,
+        target,
+        db,
+        theme,
+    } = session;
+    let mut app = App::new(ws, target, Rect::new(0, 0, size.width, size.height));
+    app.sql_unavailable =
+        Some("SQL rendering arrives with the renderer (issue 4), not in this build".to_owned());
+    for warning in warnings {
+        app.log(Level::Warn, warning);
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<WorkerEvent>();
+    let workers = Workers::start(tx.clone(), db, theme.syntax.clone(), args, cwd);
+    let mut effects = app.start();
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    loop {
+        for effect in effects.drain(..) {
+            if effect == Effect::Quit {
+                return Ok(());
+            }
+            workers.carry_out(effect);
+        }
+        let size = terminal.size().context("reading the terminal size")?;
+        if (size.width, size.height) != (app.size.width, app.size.height) {
+            effects.extend(app.update(Action::Resize {
+                width: size.width,
+                height: size.height,
+            }));
+        }
+        terminal
+            .draw(|frame| views::draw(frame, &app, &theme))
+            .context("drawing the console")?;
+        let action = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => keymap::map(&app, &event),
+                Some(Err(err)) => return Err(err).context("reading the terminal"),
+                None => Some(Action::Quit),
+            },
+            Some(report) = rx.recv() => Some(Action::Worker(report)),
+            _ = tick.tick() => Some(Action::Tick),
+        };
+        if let Some(action) = action {
+            effects.extend(app.update(action));
+        }
+    }
+}
+
+/// The background side: the database reader, the highlighter thread, project reloads.
+struct Workers {
+    tx: mpsc::UnboundedSender<WorkerEvent>,
+    db_wake: Arc<Notify>,
+    highlight: std::sync::mpsc::Sender<(event::BodyKey, String, Lang)>,
+    args: Args,
+    cwd: PathBuf,
+}
+
+impl Workers {
+    fn start(
+        tx: mpsc::UnboundedSender<WorkerEvent>,
+        db: Option<(Settings, ResolvedUrl)>,
+        syntax: Option<String>,
+        args: Args,
+        cwd: PathBuf,
+    ) -> Workers {
+        let db_wake = Arc::new(Notify::new());
+        if let Some((settings, url)) = db {
+            tokio::spawn(read_db(settings, url, tx.clone(), db_wake.clone()));
+        }
+        let (htx, hrx) = std::sync::mpsc::channel::<(event::BodyKey, String, Lang)>();
+        let out = tx.clone();
+        // One thread owns the grammars (loading them takes a while; once is enough).
+        std::thread::spawn(move || {
+            let highlighter = Highlighter::new();
+            while let Ok((key, source, lang)) = hrx.recv() {
+                let lines = highlighter.highlight(&source, lang, syntax.as_deref());
+                if out.send(WorkerEvent::Highlighted { key, lines }).is_err() {
+                    break;
+                }
+            }
+        });
+        Workers {
+            tx,
+            db_wake,
+            highlight: htx,
+            args,
+            cwd,
+        }
+    }
+
+    fn carry_out(&self, effect: Effect) {
+        match effect {
+            Effect::Quit => {}
+            Effect::Highlight { key, source, lang } => {
+                let _ = self.highlight.send((key, source, lang));
+            }
+            Effect::RefreshDb => self.db_wake.notify_one(),
+            Effect::Reload => {
+                let (args, cwd, tx) = (self.args.clone(), self.cwd.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let mut warn = Vec::new();
+                    let result = Workspace::load(&args, &cwd, &mut warn)
+                        .map(|ws| event::Loaded(Arc::new(ws)))
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(WorkerEvent::Reloaded(result));
+                });
+            }
+            Effect::RenderSql { revision, .. } => {
+                let _ = self.tx.send(WorkerEvent::Sql {
+                    revision,
+                    report: event::SqlReport::Failed {
+                        reason: "SQL rendering is not in this build".to_owned(),
+                    },
+                });
+            }
+        }
+    }
+}
+
+/// Reads the version table now and every `DB_POLL` (or when woken), reconnecting as needed;
+/// reports every outcome so the status bar says why the database is missing.
+async fn read_db(
+    settings: Settings,
+    url: ResolvedUrl,
+    tx: mpsc::UnboundedSender<WorkerEvent>,
+    wake: Arc<Notify>,
+) {
+    let table = VersionTable {
+        table: settings.version_table.clone(),
+        schema: settings.version_table_schema.clone(),
+    };
+    let options = db::ConnectOptions { read_only: true };
+    let mut client: Option<tokio_postgres::Client> = None;
+    loop {
+        if client.as_ref().is_none_or(|c| c.is_closed()) {
+            client = match tokio::time::timeout(CONNECT_TIMEOUT, db::connect(&url, options)).await {
+                Ok(Ok(c)) => Some(c),
+                Ok(Err(err)) => {
+                    tracing::warn!("database: {err}");
+                    let _ = tx.send(WorkerEvent::Db(DbReport::Unreachable {
+                        reason: err.to_string(),
+                    }));
+                    None
+                }
+                Err(_) => {
+                    let _ = tx.send(WorkerEvent::Db(DbReport::Unreachable {
+                        reason: format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()),
+                    }));
+                    None
+                }
+            };
+        }
+        if let Some(c) = &client {
+            match table.read(c, &url.url).await {
+                Ok(rows) => {
+                    if tx.send(WorkerEvent::Db(DbReport::Rows(rows))).is_err() {
+                        return;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!("database: {err}");
+                    let _ = tx.send(WorkerEvent::Db(DbReport::Unreachable {
+                        reason: err.to_string(),
+                    }));
+                    client = None;
+                }
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(DB_POLL) => {}
+            _ = wake.notified() => {}
+        }
+    }
+}

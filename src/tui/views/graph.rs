@@ -1,0 +1,112 @@
+//! The revisions pane: lanes, short id, labels, markers and message, newest first. Only the rows
+//! inside the pane are turned into lines (the layout was computed once for the whole history).
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::tui::app::{short, App, Pane};
+use crate::tui::layout::inner_height;
+use crate::tui::model::{RevState, Row};
+use crate::tui::theme::Theme;
+use crate::tui::widgets;
+
+/// Draws the visible slice of the graph.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let height = inner_height(area);
+    let total = app.model.rows.len();
+    let title = if total == 0 {
+        "revisions".to_owned()
+    } else {
+        format!("revisions {}/{}", app.selected + 1, total)
+    };
+    let block = widgets::pane(
+        widgets::title(title, theme),
+        app.focus == Pane::Graph,
+        theme,
+    );
+    let end = (app.graph_offset + height).min(total);
+    let lines: Vec<Line> = (app.graph_offset..end)
+        .map(|i| row_line(app, i, theme))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The glyph of a row's node: what the database has done with it.
+pub fn node_glyph(state: RevState) -> char {
+    match state {
+        RevState::Current => '◉',
+        RevState::Applied => '●',
+        RevState::Pending => '○',
+        RevState::OffPath => '◌',
+        RevState::Unknown => '●',
+    }
+}
+
+fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
+    let row: &Row = &app.model.rows[i];
+    let state = app.view.state(i);
+    let mut spans: Vec<Span> = Vec::with_capacity(row.layout.cells.len() * 2 + 8);
+    for cell in &row.layout.cells {
+        let glyph = cell.glyph(node_glyph(state)).to_string();
+        let style = if cell.node {
+            state_style(state, theme)
+        } else {
+            cell.line.map_or(theme.text, |l| theme.lane(l.0))
+        };
+        spans.push(Span::styled(glyph, style));
+        let gap_style = cell.gap.map_or(theme.text, |l| theme.lane(l.0));
+        spans.push(Span::styled(cell.gap_glyph().to_string(), gap_style));
+    }
+    spans.push(Span::raw(" "));
+    let id_style = match state {
+        RevState::OffPath => theme.off_path,
+        _ => theme.id,
+    };
+    spans.push(Span::styled(short(&row.id), id_style));
+    for label in &row.labels {
+        spans.push(Span::styled(format!(" ({label})"), theme.label));
+    }
+    if row.head {
+        spans.push(Span::styled(" (head)", theme.head));
+    }
+    spans.push(Span::raw(" "));
+    let message_style = match state {
+        RevState::Pending => theme.pending,
+        RevState::OffPath => theme.off_path,
+        _ => theme.text,
+    };
+    spans.push(Span::styled(row.message.as_str(), message_style));
+    if state == RevState::Current {
+        spans.push(Span::styled(" ◄ db", theme.current));
+    }
+    let line = Line::from(spans);
+    if i == app.selected {
+        line.patch_style(theme.selection)
+    } else {
+        line
+    }
+}
+
+/// The colour of a node for its state.
+pub fn state_style(state: RevState, theme: &Theme) -> ratatui::style::Style {
+    match state {
+        RevState::Current => theme.current,
+        RevState::Applied => theme.applied,
+        RevState::Pending => theme.pending,
+        RevState::OffPath => theme.off_path,
+        RevState::Unknown => theme.text,
+    }
+}
+
+/// The word for a state, for the detail pane.
+pub fn state_word(state: RevState) -> &'static str {
+    match state {
+        RevState::Current => "current (a row of the version table)",
+        RevState::Applied => "applied",
+        RevState::Pending => "pending (upgrade heads would run it)",
+        RevState::OffPath => "not on the path from the database to the heads",
+        RevState::Unknown => "unknown (database not read)",
+    }
+}

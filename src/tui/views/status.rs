@@ -1,0 +1,91 @@
+//! The status bar: which database (profile, host/db — never a password), its heads, how much is
+//! pending, the lock timeout; or why the database is not there. The search prompt takes its place
+//! while typing.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::tui::app::{short, App, DbState};
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let Some(query) = &app.search {
+        let line = Line::from(vec![
+            Span::styled("/", theme.title),
+            Span::raw(query.clone()),
+            Span::styled("█", theme.dim),
+            Span::styled("   Enter search · Esc cancel", theme.dim),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let hint = " ? help  q quit ";
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(hint.chars().count() as u16),
+    ])
+    .areas::<2>(area);
+    let text = match &app.note {
+        Some(note) => format!(" {note}"),
+        None => summary(app),
+    };
+    frame.render_widget(Paragraph::new(text).style(theme.status), left);
+    frame.render_widget(Paragraph::new(hint).style(theme.status), right);
+}
+
+/// ` profile · host/db · head X · N pending · lock_timeout 5s`.
+pub fn summary(app: &App) -> String {
+    let t = &app.target;
+    let mut parts = vec![t.profile.clone().unwrap_or_else(|| "no profile".to_owned())];
+    match &app.db {
+        DbState::NoUrl { reason } => {
+            parts.push(format!("no database: {reason}"));
+            return format!(" {}", parts.join(" · "));
+        }
+        _ => parts.push(t.label.clone()),
+    }
+    match &app.db {
+        DbState::Connecting => parts.push("connecting…".to_owned()),
+        DbState::Unreachable { reason } => {
+            // The full message is in the log pane; the bar keeps the root cause.
+            let cause = reason.rsplit(": ").next().unwrap_or(reason);
+            parts.push(format!(
+                "database unreachable ({cause}), retrying · read-only"
+            ));
+        }
+        DbState::Connected | DbState::NoUrl { .. } => {
+            let rows = &app.view.rows;
+            parts.push(match rows.as_slice() {
+                [] => "at base".to_owned(),
+                [one] => format!("head {}", short(one)),
+                many => format!(
+                    "heads {}",
+                    many.iter().map(|r| short(r)).collect::<Vec<_>>().join(",")
+                ),
+            });
+            parts.push(match app.view.pending.len() {
+                0 => "up to date".to_owned(),
+                n => format!("{n} pending"),
+            });
+        }
+    }
+    parts.push(format!(
+        "lock_timeout {}",
+        crate::tui::views::detail::duration(t.lock_timeout)
+    ));
+    if let Some(st) = t.statement_timeout {
+        parts.push(format!(
+            "statement_timeout {}",
+            crate::tui::views::detail::duration(st)
+        ));
+    }
+    if t.protected {
+        parts.push("protected".to_owned());
+    }
+    if t.read_only {
+        parts.push("read-only profile".to_owned());
+    }
+    format!(" {}", parts.join(" · "))
+}
