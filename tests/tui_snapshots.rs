@@ -1,0 +1,293 @@
+//! The console drawn into ratatui's TestBackend and compared with reviewed snapshots
+//! (tests/snapshots/), driven by the same actions keys map to. The bundled demo project is the
+//! subject; the database's rows are fed in as the background reader would report them, so the
+//! screens do not depend on a server, a clock or a temp path.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+use alembic_tui::cli::commands::Workspace;
+use alembic_tui::cli::Args;
+use alembic_tui::tui::action::Action;
+use alembic_tui::tui::app::{App, Effect, Pane, Target};
+use alembic_tui::tui::event::{DbReport, Part, SqlReport, WorkerEvent};
+use alembic_tui::tui::highlight::Highlighter;
+use alembic_tui::tui::theme::Theme;
+use alembic_tui::tui::views;
+
+fn demo_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo"))
+}
+
+fn demo_workspace() -> Arc<Workspace> {
+    let ini = demo_dir().join("alembic.ini");
+    let args = Args::parse_from(["alembic-tui", "-c", ini.to_str().unwrap()]);
+    let mut warnings = Vec::new();
+    let ws = Workspace::load(&args, demo_dir(), &mut warnings).unwrap();
+    assert!(warnings.is_empty(), "{}", String::from_utf8_lossy(&warnings));
+    Arc::new(ws)
+}
+
+fn demo_target() -> Target {
+    Target {
+        profile: Some("demo".to_owned()),
+        label: "localhost:5432/demo".to_owned(),
+        database: Some("demo".to_owned()),
+        lock_timeout: Duration::from_secs(5),
+        statement_timeout: Some(Duration::from_secs(60)),
+        ..Target::default()
+    }
+}
+
+/// An app on the demo, with the grammars the real highlighter thread would use.
+struct Harness {
+    app: App,
+    highlighter: Highlighter,
+    theme: Theme,
+}
+
+impl Harness {
+    fn new(width: u16, height: u16) -> Harness {
+        Harness::with_theme(width, height, Theme::dark())
+    }
+
+    fn with_theme(width: u16, height: u16, theme: Theme) -> Harness {
+        let app = App::new(
+            demo_workspace(),
+            demo_target(),
+            Rect::new(0, 0, width, height),
+        );
+        let mut h = Harness {
+            app,
+            highlighter: Highlighter::new(),
+            theme,
+        };
+        let effects = h.app.start();
+        h.settle(effects);
+        h
+    }
+
+    /// Carries out what the event loop's workers would: highlighting, inline.
+    fn settle(&mut self, mut effects: Vec<Effect>) {
+        while let Some(effect) = effects.pop() {
+            if let Effect::Highlight { key, source, lang } = effect {
+                let lines = self
+                    .highlighter
+                    .highlight(&source, lang, self.theme.syntax.as_deref());
+                effects.extend(
+                    self.app
+                        .update(Action::Worker(WorkerEvent::Highlighted { key, lines })),
+                );
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) -> &mut Harness {
+        let effects = self.app.update(action);
+        self.settle(effects);
+        self
+    }
+
+    fn keys(&mut self, keys: &str) -> &mut Harness {
+        for c in keys.chars() {
+            let event = ratatui::crossterm::event::Event::Key(
+                ratatui::crossterm::event::KeyEvent::from(match c {
+                    '\n' => ratatui::crossterm::event::KeyCode::Enter,
+                    '\t' => ratatui::crossterm::event::KeyCode::Tab,
+                    '\x1b' => ratatui::crossterm::event::KeyCode::Esc,
+                    c => ratatui::crossterm::event::KeyCode::Char(c),
+                }),
+            );
+            if let Some(action) = alembic_tui::tui::keymap::map(&self.app, &event) {
+                self.act(action);
+            }
+        }
+        self
+    }
+
+    fn db_at(&mut self, rows: &[&str]) -> &mut Harness {
+        let rows = rows.iter().map(|r| r.to_string()).collect();
+        self.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(rows))))
+    }
+
+    fn screen(&self) -> String {
+        let mut terminal =
+            Terminal::new(TestBackend::new(self.app.size.width, self.app.size.height)).unwrap();
+        terminal
+            .draw(|frame| views::draw(frame, &self.app, &self.theme))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+
+    fn selected_id(&self) -> &str {
+        &self.app.model.rows[self.app.selected].id
+    }
+}
+
+/// The merge of the two branches: the reporting branch and the last two revisions are pending.
+const AT_MERGE: &str = "8b3dafc60e29";
+
+#[test]
+fn main_screen() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    insta::assert_snapshot!("main_screen", h.screen());
+}
+
+#[test]
+fn detail_tabs() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    // The destructive revision, its downgrade body.
+    h.keys("j");
+    assert_eq!(h.selected_id(), "9c4eb0d71f3a");
+    h.keys("l");
+    assert_eq!(h.app.tab, Part::Downgrade);
+    insta::assert_snapshot!("detail_downgrade", h.screen());
+    // The sql tab while rendering, then with the rendered statements.
+    h.keys("l");
+    assert_eq!(h.app.tab, Part::Sql);
+    insta::assert_snapshot!("detail_sql_loading", h.screen());
+    let revision = h.app.selected_revision().unwrap();
+    h.act(Action::Worker(WorkerEvent::Sql {
+        revision,
+        report: SqlReport::Sql("DROP TABLE coupons;".to_owned()),
+    }));
+    insta::assert_snapshot!("detail_sql", h.screen());
+    h.act(Action::Worker(WorkerEvent::Sql {
+        revision,
+        report: SqlReport::OnlineOnly {
+            reason: "op.get_bind() needs a connection".to_owned(),
+        },
+    }));
+    insta::assert_snapshot!("detail_sql_online_only", h.screen());
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]).keys("?");
+    let screen = h.screen();
+    for (_, bindings) in alembic_tui::tui::keymap::HELP {
+        for b in *bindings {
+            assert!(screen.contains(b.what), "help misses {:?}", b.what);
+        }
+    }
+    insta::assert_snapshot!("help", screen);
+    h.keys("\x1b");
+    assert!(h.app.overlay.is_none());
+}
+
+#[test]
+fn unreachable_database() {
+    let mut h = Harness::new(120, 40);
+    h.act(Action::Worker(WorkerEvent::Db(DbReport::Unreachable {
+        reason: "cannot connect to postgresql://app:***@db.internal/app: error connecting to \
+                 server: Connection refused (os error 111)"
+            .to_owned(),
+    })));
+    let screen = h.screen();
+    assert!(screen.contains("database unreachable (Connection refused (os error 111))"));
+    assert!(!screen.contains("s3cret"));
+    insta::assert_snapshot!("unreachable", screen);
+}
+
+#[test]
+fn reload_error() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    h.act(Action::Worker(WorkerEvent::Reloaded(Err(
+        "migrations/versions/bad.py:3: syntax error: unexpected indent".to_owned(),
+    ))));
+    insta::assert_snapshot!("reload_error", h.screen());
+}
+
+#[test]
+fn narrow_terminal() {
+    let mut h = Harness::new(80, 24);
+    h.db_at(&[AT_MERGE]);
+    insta::assert_snapshot!("narrow_80x24", h.screen());
+}
+
+#[test]
+fn keys_move_select_and_search() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    h.keys("G");
+    assert_eq!(h.selected_id(), "1a0c3e5f7b21");
+    h.keys("g");
+    assert_eq!(h.selected_id(), "c2f7be3a0426");
+    h.keys("jjk");
+    assert_eq!(h.selected_id(), "9c4eb0d71f3a");
+    // By message, then by branch label, then by id prefix.
+    h.keys("/loyalty\n");
+    assert_eq!(h.selected_id(), "4d9f6b82cae5");
+    h.keys("/reporting\n");
+    assert_eq!(h.selected_id(), "b1e6ad2f9315");
+    h.keys("n");
+    assert_eq!(h.selected_id(), "a0d5fc1e8204");
+    h.keys("/6f1b\n");
+    assert_eq!(h.selected_id(), "6f1b8da4ec07");
+    h.keys("/no such thing\n");
+    assert_eq!(h.selected_id(), "6f1b8da4ec07");
+    assert!(h.screen().contains("no revision matches"));
+    // Tab cycles the panes that are on screen: graph, detail, pending.
+    h.keys("\t");
+    assert_eq!(h.app.focus, Pane::Detail);
+    h.keys("\t");
+    assert_eq!(h.app.focus, Pane::Pending);
+    h.keys("\t");
+    assert_eq!(h.app.focus, Pane::Graph);
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    // Row 0 is the border; screen row 4 is the fourth revision.
+    h.act(Action::Click { x: 5, y: 4 });
+    assert_eq!(h.app.selected, 3);
+    h.act(Action::Scroll {
+        x: 80,
+        y: 10,
+        delta: 3,
+    });
+    assert_eq!(h.app.detail_scroll, 3);
+    assert_eq!(h.app.selected, 3);
+}
+
+#[test]
+fn resize_keeps_the_selection_visible() {
+    let mut h = Harness::new(120, 40);
+    h.keys("G");
+    h.act(Action::Resize {
+        width: 80,
+        height: 10,
+    });
+    let areas = h.app.areas();
+    let visible = areas.graph.height as usize - 2;
+    assert!(h.app.selected >= h.app.graph_offset);
+    assert!(h.app.selected < h.app.graph_offset + visible);
+    assert!(h.screen().contains("1a0c3e5f7b21"));
+}
+
+#[test]
+fn no_color_screen_has_no_colours() {
+    let mut h = Harness::with_theme(100, 30, Theme::monochrome());
+    h.db_at(&[AT_MERGE]);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    terminal
+        .draw(|frame| views::draw(frame, &h.app, &h.theme))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, ratatui::style::Color::Reset, "{cell:?}");
+    }
+}
