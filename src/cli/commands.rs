@@ -137,7 +137,7 @@ fn run_simple(
 }
 
 /// The settings that apply: the user's config file, then alembic-tui.yaml beside alembic.ini.
-fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
+pub fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
     let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
     paths.push(config::project_config_path(ws.project.config.ini_dir()));
     let layers = Layers::read(&paths)?;
