@@ -64,10 +64,22 @@ impl Entry {
     }
 }
 
+/// The OS user: `$USER`/`$LOGNAME`, else what `id -un` says (service shells often set neither).
 fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned())
+    static USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    USER.get_or_init(|| {
+        std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(|| {
+                let out = std::process::Command::new("id").arg("-un").output().ok()?;
+                let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                (!name.is_empty()).then_some(name)
+            })
+            .unwrap_or_else(|| "unknown".to_owned())
+    })
+    .clone()
 }
 
 /// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ` (civil-from-days, so no date crate is needed for one field).
