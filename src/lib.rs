@@ -12,5 +12,8 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod graph;
+pub mod journal;
+pub mod paths;
 pub mod project;
+pub mod render;
 pub mod tui;
