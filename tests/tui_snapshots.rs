@@ -30,7 +30,11 @@ fn demo_workspace() -> Arc<Workspace> {
     let args = Args::parse_from(["alembic-tui", "-c", ini.to_str().unwrap()]);
     let mut warnings = Vec::new();
     let ws = Workspace::load(&args, demo_dir(), &mut warnings).unwrap();
-    assert!(warnings.is_empty(), "{}", String::from_utf8_lossy(&warnings));
+    assert!(
+        warnings.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&warnings)
+    );
     Arc::new(ws)
 }
 

@@ -10,11 +10,19 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use crate::cli::commands::Workspace;
+use crate::db::exec;
+use crate::graph::{Direction, Step};
+use crate::render::StepScript;
 use crate::tui::action::Action;
-use crate::tui::event::{BodyKey, DbReport, Part, SqlReport, WorkerEvent};
+use crate::tui::event::{BodyKey, DbReport, Loaded, Part, SqlReport, WorkerEvent};
 use crate::tui::highlight::Lang;
 use crate::tui::layout::{self, Areas};
 use crate::tui::model::{DbView, Model};
+use crate::tui::stepping::{self, Button, Confirm, Outcome, Progress};
+
+/// Milliseconds between ticks: the event loop ticks this often, and elapsed times on screen are
+/// counted in ticks so the app never reads a clock.
+pub const TICK_MS: u64 = 200;
 
 /// The most log lines kept; older ones are dropped.
 const LOG_LIMIT: usize = 2000;
@@ -73,6 +81,8 @@ pub enum Overlay {
         lines: Vec<String>,
     },
     Menu(Menu),
+    /// The plan to review before anything runs.
+    Confirm(Box<Confirm>),
 }
 
 /// A short list of choices (Enter on a revision; which branch to step).
@@ -96,10 +106,14 @@ pub enum Choice {
     ShowTab(Part),
     UpgradeTo(String),
     DowngradeTo(String),
+    /// One step up towards this head.
+    StepUpTo(String),
+    /// One step down on the branch of this version-table row.
+    StepDownFrom(String),
 }
 
 /// A side effect for the event loop to carry out; results come back as `WorkerEvent`s.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     Quit,
     /// Highlight a body off the render path.
@@ -110,6 +124,7 @@ pub enum Effect {
     },
     /// Render one revision's upgrade or downgrade to SQL in the background.
     RenderSql {
+        ws: Loaded,
         revision: usize,
         upgrade: bool,
     },
@@ -117,6 +132,18 @@ pub enum Effect {
     RefreshDb,
     /// Read the project from disk again.
     Reload,
+    /// Render and review these steps for the confirmation pane.
+    Prepare {
+        ws: Loaded,
+        steps: Vec<Step>,
+    },
+    /// Run the confirmed scripts through the executor.
+    Execute {
+        ws: Loaded,
+        scripts: Vec<StepScript>,
+    },
+    /// Cancel the running statement.
+    Cancel,
 }
 
 /// One line of the log pane.
@@ -166,6 +193,10 @@ pub struct App {
     pub ticks: u64,
     /// Whether the SQL tab can render at all, or why not.
     pub sql_unavailable: Option<String>,
+    /// Why stepping is off (no alembic command, read-only profile), when it is.
+    pub stepping_off: Option<String>,
+    /// The plan being run, or the last one run (until the next starts).
+    pub progress: Option<Progress>,
     pub quitting: bool,
 }
 
@@ -204,6 +235,8 @@ impl App {
             size,
             ticks: 0,
             sql_unavailable: None,
+            stepping_off: None,
+            progress: None,
             quitting: false,
         };
         if app.model.rows.is_empty() {
@@ -250,7 +283,24 @@ impl App {
             self.note = None;
         }
         match action {
-            Action::Quit => {
+            Action::Interrupt if self.running() => {
+                if let Some(p) = self.progress.as_mut() {
+                    p.cancelling = true;
+                }
+                self.log(
+                    Level::Warn,
+                    "cancel requested: the running statement is cancelled and its step rolled back",
+                );
+                effects.push(Effect::Cancel);
+            }
+            Action::Quit | Action::Interrupt if self.running() => {
+                self.note =
+                    Some("a migration is running: Ctrl-C cancels it, then q quits".to_owned());
+            }
+            Action::Interrupt if self.overlay.is_some() || self.search.is_some() => self.on_close(),
+            Action::Quit | Action::Interrupt
+                if self.search.is_none() && !matches!(self.overlay, Some(Overlay::Confirm(_))) =>
+            {
                 self.quitting = true;
                 effects.push(Effect::Quit);
             }
@@ -262,6 +312,9 @@ impl App {
             Action::Worker(event) => self.on_worker(event, &mut effects),
             Action::Close => self.on_close(),
             _ if self.search.is_some() => self.on_search_key(action, &mut effects),
+            _ if matches!(self.overlay, Some(Overlay::Confirm(_))) => {
+                self.on_confirm_key(action, &mut effects)
+            }
             _ if self.overlay.is_some() => self.on_overlay_key(action, &mut effects),
             other => self.on_key(other, &mut effects),
         }
@@ -297,19 +350,308 @@ impl App {
             Action::Open => self.open_menu(),
             Action::Scroll { x, y, delta } => self.scroll_at(x, y, delta, effects),
             Action::Click { x, y } => self.click(x, y, effects),
-            Action::StepUp
-            | Action::StepDown
-            | Action::UpgradeToSelected
-            | Action::DowngradeToSelected => {
-                self.note = Some(self.stepping_unavailable());
+            Action::StepUp => self.step_up(effects),
+            Action::StepDown => self.step_down(effects),
+            Action::UpgradeToSelected | Action::DowngradeToSelected => {
+                let direction = if matches!(action, Action::UpgradeToSelected) {
+                    Direction::Upgrade
+                } else {
+                    Direction::Downgrade
+                };
+                if let Some(row) = self.model.rows.get(self.selected) {
+                    let id = row.id.clone();
+                    self.plan_to(direction, &id, effects);
+                }
             }
             _ => {}
         }
     }
 
-    /// Why stepping cannot start (it needs the executor).
-    fn stepping_unavailable(&self) -> String {
-        "stepping needs the executor, which this build does not have yet".to_owned()
+    /// Whether a plan is running now.
+    pub fn running(&self) -> bool {
+        self.progress.as_ref().is_some_and(|p| p.outcome.is_none())
+    }
+
+    /// The version table's rows when stepping may start; otherwise says why not.
+    fn rows_for_stepping(&mut self) -> Option<Vec<String>> {
+        let why = if self.running() {
+            Some("a migration is already running".to_owned())
+        } else if let Some(off) = &self.stepping_off {
+            Some(off.clone())
+        } else if self.target.read_only {
+            Some("this profile is read-only: stepping is off".to_owned())
+        } else {
+            match &self.db {
+                DbState::Connected if self.view_known => None,
+                DbState::NoUrl { reason } => Some(format!("stepping needs a database: {reason}")),
+                DbState::Unreachable { .. } => {
+                    Some("the database is unreachable: stepping waits for it".to_owned())
+                }
+                _ => Some("the database has not been read yet".to_owned()),
+            }
+        };
+        match why {
+            Some(why) => {
+                self.note = Some(why);
+                None
+            }
+            None => Some(self.view.rows.clone()),
+        }
+    }
+
+    fn step_up(&mut self, effects: &mut Vec<Effect>) {
+        let Some(rows) = self.rows_for_stepping() else {
+            return;
+        };
+        let heads = stepping::heads_with_pending(&self.ws, &rows);
+        match heads.as_slice() {
+            [] => self.note = Some("up to date: nothing to upgrade".to_owned()),
+            [head] => {
+                let head = head.clone();
+                self.confirm_plan(
+                    "upgrade one step".to_owned(),
+                    stepping::one_step_up(&self.ws, &rows, &head),
+                    effects,
+                );
+            }
+            many => {
+                let items = many
+                    .iter()
+                    .map(|h| MenuItem {
+                        label: format!("towards {}", self.describe(h)),
+                        choice: Choice::StepUpTo(h.clone()),
+                    })
+                    .collect();
+                self.overlay = Some(Overlay::Menu(Menu {
+                    title: "upgrade one step on which branch?".to_owned(),
+                    items,
+                    selected: 0,
+                }));
+            }
+        }
+    }
+
+    fn step_down(&mut self, effects: &mut Vec<Effect>) {
+        let Some(rows) = self.rows_for_stepping() else {
+            return;
+        };
+        match rows.as_slice() {
+            [] => self.note = Some("at base: nothing to downgrade".to_owned()),
+            [row] => {
+                let row = row.clone();
+                self.confirm_plan(
+                    "downgrade one step".to_owned(),
+                    stepping::one_step_down(&self.ws, &rows, &row),
+                    effects,
+                );
+            }
+            many => {
+                let items = many
+                    .iter()
+                    .map(|r| MenuItem {
+                        label: format!("from {}", self.describe(r)),
+                        choice: Choice::StepDownFrom(r.clone()),
+                    })
+                    .collect();
+                self.overlay = Some(Overlay::Menu(Menu {
+                    title: "downgrade one step on which branch?".to_owned(),
+                    items,
+                    selected: 0,
+                }));
+            }
+        }
+    }
+
+    fn plan_to(&mut self, direction: Direction, id: &str, effects: &mut Vec<Effect>) {
+        let Some(rows) = self.rows_for_stepping() else {
+            return;
+        };
+        let word = match direction {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
+        };
+        self.confirm_plan(
+            format!("{word} to {}", short(id)),
+            stepping::to_revision(&self.ws, &rows, direction, id),
+            effects,
+        );
+    }
+
+    /// `id message` of a revision, for menus.
+    fn describe(&self, id: &str) -> String {
+        let message = self
+            .model
+            .position(id)
+            .and_then(|p| self.model.rows.get(p))
+            .map_or("", |r| r.message.as_str());
+        format!("{} {message}", short(id))
+    }
+
+    /// Opens the confirmation for a plan (rendering starts in the background), or says why not.
+    fn confirm_plan(
+        &mut self,
+        title: String,
+        plan: Result<Vec<Step>, String>,
+        effects: &mut Vec<Effect>,
+    ) {
+        match plan {
+            Err(reason) => {
+                self.overlay = Some(Overlay::Error {
+                    title: "alembic would refuse this".to_owned(),
+                    lines: vec![reason],
+                });
+            }
+            Ok(steps) if steps.is_empty() => {
+                self.note = Some(format!("{title}: nothing to do"));
+            }
+            Ok(steps) => {
+                effects.push(Effect::Prepare {
+                    ws: Loaded(self.ws.clone()),
+                    steps: steps.clone(),
+                });
+                self.overlay = Some(Overlay::Confirm(Box::new(Confirm::new(title, steps))));
+            }
+        }
+    }
+
+    fn on_confirm_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() else {
+            return;
+        };
+        let protected = self.target.protected;
+        match action {
+            Action::Move(d) => confirm.scroll = add(confirm.scroll, d, usize::MAX / 4),
+            Action::PageDown => confirm.scroll = confirm.scroll.saturating_add(10),
+            Action::PageUp => confirm.scroll = confirm.scroll.saturating_sub(10),
+            Action::FocusNext | Action::FocusPrev | Action::TabLeft | Action::TabRight => {
+                confirm.focus = match confirm.focus {
+                    Button::Cancel => Button::Run,
+                    Button::Run => Button::Cancel,
+                };
+            }
+            Action::ConfirmChar(c) => confirm.typed.push(c),
+            Action::ConfirmBackspace => {
+                confirm.typed.pop();
+            }
+            Action::Confirm => self.run_confirmed(effects),
+            Action::Open => match confirm.focus {
+                Button::Cancel => self.overlay = None,
+                Button::Run => self.run_confirmed(effects),
+            },
+            Action::Quit if !protected => self.overlay = None,
+            _ => {}
+        }
+    }
+
+    /// `y` or Enter on Run: starts the plan if it is ready and, for protected profiles, the
+    /// database name was typed.
+    fn run_confirmed(&mut self, effects: &mut Vec<Effect>) {
+        let Some(Overlay::Confirm(confirm)) = self.overlay.as_ref() else {
+            return;
+        };
+        if !confirm.ready() {
+            self.note = Some(match &confirm.error {
+                Some(_) => "this plan cannot run: see the error in the pane".to_owned(),
+                None => "still rendering the SQL…".to_owned(),
+            });
+            return;
+        }
+        if self.target.protected {
+            let want = self.target.database.as_deref().unwrap_or("");
+            if confirm.typed != want {
+                self.note = Some(format!(
+                    "protected profile: type the database name ({want}) to run"
+                ));
+                return;
+            }
+        }
+        let Some(Overlay::Confirm(confirm)) = self.overlay.take() else {
+            return;
+        };
+        let scripts = confirm.scripts.unwrap_or_default();
+        self.progress = Some(Progress {
+            steps: scripts
+                .iter()
+                .map(|s| (s.step.direction, s.step.revision.clone()))
+                .collect(),
+            started_tick: self.ticks,
+            ..Progress::default()
+        });
+        self.log(
+            Level::Info,
+            format!("running {}: {} step(s)", confirm.title, scripts.len()),
+        );
+        effects.push(Effect::Execute {
+            ws: Loaded(self.ws.clone()),
+            scripts,
+        });
+    }
+
+    fn on_exec(&mut self, event: exec::Event, effects: &mut Vec<Effect>) {
+        let Some(progress) = self.progress.as_mut() else {
+            return;
+        };
+        let mut log: Vec<(Level, String)> = Vec::new();
+        match event {
+            exec::Event::PlanStarted { steps } => {
+                log.push((Level::Info, format!("advisory lock held; {steps} step(s)")))
+            }
+            exec::Event::StepStarted { index, of, step } => {
+                progress.step = Some(index);
+                progress.statement = None;
+                let word = crate::render::direction_word(step.direction);
+                log.push((
+                    Level::Info,
+                    format!("step {}/{of}: {word} {}", index + 1, step.revision),
+                ));
+            }
+            exec::Event::Statement {
+                index, of, text, ..
+            } => {
+                progress.statement = Some((index, of));
+                let first = text.lines().next().unwrap_or_default().to_owned();
+                log.push((Level::Info, format!("  {}/{of} {first}", index + 1)));
+            }
+            exec::Event::StatementDone { .. } => {}
+            exec::Event::Notice { severity, message } => {
+                log.push((Level::Warn, format!("  {severity}: {message}")))
+            }
+            exec::Event::Output { line } => log.push((Level::Info, format!("  | {line}"))),
+            exec::Event::StepDone { index, elapsed } => {
+                progress.done = index + 1;
+                log.push((
+                    Level::Info,
+                    format!("step {} done in {} ms", index + 1, elapsed.as_millis()),
+                ));
+            }
+            exec::Event::Failed(failure) => {
+                log.push((Level::Error, format!("failed: {failure}")));
+                self.overlay = Some(Overlay::Error {
+                    title: "the migration failed and its step was rolled back".to_owned(),
+                    lines: failure_lines(&failure),
+                });
+                progress.outcome = Some(Outcome::Failed(failure));
+                effects.push(Effect::RefreshDb);
+            }
+            exec::Event::Cancelled { step } => {
+                log.push((
+                    Level::Warn,
+                    "cancelled; the running step was rolled back".to_owned(),
+                ));
+                progress.outcome = Some(Outcome::Cancelled { step });
+                effects.push(Effect::RefreshDb);
+            }
+            exec::Event::PlanDone { elapsed } => {
+                log.push((Level::Info, format!("done in {} ms", elapsed.as_millis())));
+                progress.outcome = Some(Outcome::Done {
+                    elapsed_ms: elapsed.as_millis(),
+                });
+                effects.push(Effect::RefreshDb);
+            }
+        }
+        for (level, text) in log {
+            self.log(level, text);
+        }
     }
 
     fn on_search_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
@@ -345,6 +687,7 @@ impl App {
                 Action::Help | Action::Quit | Action::Open => self.overlay = None,
                 _ => {}
             },
+            Overlay::Confirm(_) => {}
             Overlay::Error { .. } => {
                 if matches!(action, Action::Open | Action::Quit | Action::Confirm) {
                     self.overlay = None;
@@ -380,8 +723,19 @@ impl App {
                 self.focus = Pane::Detail;
                 self.want_body(effects);
             }
-            Choice::UpgradeTo(_) | Choice::DowngradeTo(_) => {
-                self.note = Some(self.stepping_unavailable());
+            Choice::UpgradeTo(id) => self.plan_to(Direction::Upgrade, &id.clone(), effects),
+            Choice::DowngradeTo(id) => self.plan_to(Direction::Downgrade, &id.clone(), effects),
+            Choice::StepUpTo(head) => {
+                if let Some(rows) = self.rows_for_stepping() {
+                    let plan = stepping::one_step_up(&self.ws, &rows, head);
+                    self.confirm_plan("upgrade one step".to_owned(), plan, effects);
+                }
+            }
+            Choice::StepDownFrom(row) => {
+                if let Some(rows) = self.rows_for_stepping() {
+                    let plan = stepping::one_step_down(&self.ws, &rows, row);
+                    self.confirm_plan("downgrade one step".to_owned(), plan, effects);
+                }
             }
         }
     }
@@ -470,6 +824,18 @@ impl App {
                 };
                 self.sql.insert(key, state);
             }
+            WorkerEvent::Prepared(result) => {
+                if let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() {
+                    match result {
+                        Ok(prepared) => {
+                            confirm.review_note = prepared.review_note;
+                            confirm.rendered(prepared.scripts, prepared.flags);
+                        }
+                        Err(reason) => confirm.error = Some(reason),
+                    }
+                }
+            }
+            WorkerEvent::Exec(event) => self.on_exec(event, effects),
             WorkerEvent::Reloaded(Ok(ws)) => self.replace_workspace(ws.0, effects),
             WorkerEvent::Reloaded(Err(reason)) => {
                 self.log(Level::Error, format!("reload failed: {reason}"));
@@ -702,6 +1068,7 @@ impl App {
                 } else {
                     self.sql.insert(key, SqlState::Loading);
                     effects.push(Effect::RenderSql {
+                        ws: Loaded(self.ws.clone()),
                         revision,
                         upgrade: self.sql_direction_is_up(),
                     });
@@ -724,6 +1091,29 @@ impl App {
             crate::tui::model::RevState::Applied | crate::tui::model::RevState::Current
         )
     }
+}
+
+/// The server's words for a failure, one field per line.
+pub fn failure_lines(f: &exec::ExecFailure) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(rev) = &f.revision {
+        lines.push(format!("step:      {rev}"));
+    }
+    if let Some(code) = &f.sqlstate {
+        lines.push(format!("SQLSTATE:  {code}"));
+    }
+    lines.push(format!("message:   {}", f.message));
+    if let Some(detail) = &f.detail {
+        lines.push(format!("detail:    {detail}"));
+    }
+    if let Some(hint) = &f.hint {
+        lines.push(format!("hint:      {hint}"));
+    }
+    if let Some(statement) = &f.statement {
+        lines.push("statement:".to_owned());
+        lines.extend(statement.lines().map(|l| format!("  {l}")));
+    }
+    lines
 }
 
 /// `base + delta`, clamped to `0..=max`.

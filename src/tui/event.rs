@@ -69,9 +69,23 @@ pub enum WorkerEvent {
         revision: usize,
         report: SqlReport,
     },
+    /// The confirmation's scripts: rendered and reviewed, or why not.
+    Prepared(Result<Prepared, String>),
+    /// Progress of the running plan, as the executor reports it.
+    Exec(crate::db::exec::Event),
 }
 
-/// A reloaded workspace (the project has no Debug form worth printing).
+/// Rendered scripts with their statement flags.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub scripts: Vec<crate::render::StepScript>,
+    pub flags: Vec<Vec<Vec<crate::tui::stepping::StatementFlag>>>,
+    /// Why statements could not be reviewed, when they could not.
+    pub review_note: Option<String>,
+}
+
+/// A loaded workspace, shared (the project has no Debug form worth printing).
+#[derive(Clone)]
 pub struct Loaded(pub Arc<Workspace>);
 
 impl std::fmt::Debug for Loaded {

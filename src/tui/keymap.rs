@@ -61,7 +61,14 @@ pub const HELP: &[(&str, &[Binding])] = &[
             b("U", "upgrade to the selected revision"),
             b("D", "downgrade to the selected revision"),
             b("Enter", "menu for the selected revision"),
-            b("y", "confirm in the confirmation pane"),
+            b(
+                "y  n",
+                "run / cancel in the confirmation pane (Enter: the focused button)",
+            ),
+            b(
+                "Tab ← →",
+                "switch between Cancel and Run in the confirmation pane",
+            ),
             b("Ctrl-c", "cancel the running statement (rolls back)"),
         ],
     ),
@@ -119,6 +126,9 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
+    if let Some(Overlay::Confirm(_)) = &app.overlay {
+        return confirm_key(app, key);
+    }
     if let Some(Overlay::Menu(_)) = &app.overlay {
         if let KeyCode::Char(c @ '1'..='9') = key.code {
             return Some(Action::MenuPick(Some(c as usize - '1' as usize)));
@@ -152,4 +162,37 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('y') => Action::Confirm,
         _ => return None,
     })
+}
+
+/// The confirmation pane: for protected profiles letters type the database name, so only Enter
+/// (on Run) confirms; otherwise `y` confirms and `n`/`q` cancel.
+fn confirm_key(app: &App, key: &KeyEvent) -> Option<Action> {
+    let common = match key.code {
+        KeyCode::Esc => Some(Action::Close),
+        KeyCode::Enter => Some(Action::Open),
+        KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => Some(Action::FocusNext),
+        KeyCode::Up => Some(Action::Move(-1)),
+        KeyCode::Down => Some(Action::Move(1)),
+        KeyCode::PageUp => Some(Action::PageUp),
+        KeyCode::PageDown => Some(Action::PageDown),
+        _ => None,
+    };
+    if common.is_some() {
+        return common;
+    }
+    if app.target.protected {
+        return match key.code {
+            KeyCode::Backspace => Some(Action::ConfirmBackspace),
+            KeyCode::Char(c) => Some(Action::ConfirmChar(c)),
+            _ => None,
+        };
+    }
+    match key.code {
+        KeyCode::Char('y') => Some(Action::Confirm),
+        KeyCode::Char('n') | KeyCode::Char('q') => Some(Action::Close),
+        KeyCode::Char('k') => Some(Action::Move(-1)),
+        KeyCode::Char('j') => Some(Action::Move(1)),
+        KeyCode::Char('h') | KeyCode::Char('l') => Some(Action::FocusNext),
+        _ => None,
+    }
 }

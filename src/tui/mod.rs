@@ -9,6 +9,7 @@ pub mod highlight;
 pub mod keymap;
 pub mod layout;
 pub mod model;
+pub mod stepping;
 pub mod theme;
 pub mod views;
 pub mod widgets;
@@ -26,16 +27,21 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::cli::commands::{self, Workspace};
 use crate::cli::Args;
-use crate::config::{ConfigError, ResolvedUrl, Settings};
+use crate::config::{ConfigError, Executor, ResolvedUrl, Settings};
+use crate::db::exec::{self, Cancel};
 use crate::db::{self, version_table::VersionTable};
+use crate::graph::{Direction, Step};
+use crate::journal::Journal;
+use crate::render::{online_target, AlembicCommand, Renderer, StepBody};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Effect, Level, Target};
+use crate::tui::event::SqlReport;
 use crate::tui::event::{DbReport, WorkerEvent};
 use crate::tui::highlight::{Highlighter, Lang};
 use crate::tui::theme::Theme;
 
 /// How often spinners advance and the screen is redrawn without input.
-const TICK: Duration = Duration::from_millis(200);
+const TICK: Duration = Duration::from_millis(app::TICK_MS);
 /// How often the version table is read again (and an unreachable database retried).
 const DB_POLL: Duration = Duration::from_secs(5);
 /// How long connecting may take before the database counts as unreachable.
@@ -162,14 +168,7 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
 }
 
 fn state_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("ALEMBIC_TUI_STATE_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "alembic-tui")?;
-    Some(
-        dirs.state_dir()
-            .map_or_else(|| dirs.data_dir().to_path_buf(), |d| d.to_path_buf()),
-    )
+    crate::paths::state_dir().ok()
 }
 
 /// Terminal modes we turn on beyond ratatui's: undone on exit and in the panic hook.
@@ -206,19 +205,22 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
         theme,
     } = session;
     let mut app = App::new(ws, target, Rect::new(0, 0, size.width, size.height));
-    app.sql_unavailable =
-        Some("SQL rendering arrives with the renderer (issue 4), not in this build".to_owned());
+    if let Some(reason) = &app.target.no_url {
+        app.sql_unavailable = Some(format!(
+            "alembic --sql runs env.py, which needs the target's URL: {reason}"
+        ));
+    }
     for warning in warnings {
         app.log(Level::Warn, warning);
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerEvent>();
-    let workers = Workers::start(tx.clone(), db, theme.syntax.clone(), args, cwd);
+    let mut workers = Workers::start(tx.clone(), db, theme.syntax.clone(), args, cwd);
     let mut effects = app.start();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     loop {
         for effect in effects.drain(..) {
-            if effect == Effect::Quit {
+            if matches!(effect, Effect::Quit) {
                 return Ok(());
             }
             workers.carry_out(effect);
@@ -248,11 +250,19 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
     }
 }
 
-/// The background side: the database reader, the highlighter thread, project reloads.
+/// The renderer of the workspace loaded last, keyed by the workspace's address.
+type RendererSlot = std::sync::Mutex<Option<(usize, Arc<Renderer>)>>;
+
+/// The background side: the database reader, the highlighter thread, rendering, the executor
+/// and project reloads.
 struct Workers {
     tx: mpsc::UnboundedSender<WorkerEvent>,
     db_wake: Arc<Notify>,
     highlight: std::sync::mpsc::Sender<(event::BodyKey, String, Lang)>,
+    db: Option<(Settings, ResolvedUrl)>,
+    /// One renderer per loaded workspace (it hashes every revision file once).
+    renderer: Arc<RendererSlot>,
+    cancel: Option<Cancel>,
     args: Args,
     cwd: PathBuf,
 }
@@ -266,8 +276,13 @@ impl Workers {
         cwd: PathBuf,
     ) -> Workers {
         let db_wake = Arc::new(Notify::new());
-        if let Some((settings, url)) = db {
-            tokio::spawn(read_db(settings, url, tx.clone(), db_wake.clone()));
+        if let Some((settings, url)) = &db {
+            tokio::spawn(read_db(
+                settings.clone(),
+                url.clone(),
+                tx.clone(),
+                db_wake.clone(),
+            ));
         }
         let (htx, hrx) = std::sync::mpsc::channel::<(event::BodyKey, String, Lang)>();
         let out = tx.clone();
@@ -285,12 +300,15 @@ impl Workers {
             tx,
             db_wake,
             highlight: htx,
+            db,
+            renderer: Arc::new(std::sync::Mutex::new(None)),
+            cancel: None,
             args,
             cwd,
         }
     }
 
-    fn carry_out(&self, effect: Effect) {
+    fn carry_out(&mut self, effect: Effect) {
         match effect {
             Effect::Quit => {}
             Effect::Highlight { key, source, lang } => {
@@ -307,15 +325,200 @@ impl Workers {
                     let _ = tx.send(WorkerEvent::Reloaded(result));
                 });
             }
-            Effect::RenderSql { revision, .. } => {
-                let _ = self.tx.send(WorkerEvent::Sql {
-                    revision,
-                    report: event::SqlReport::Failed {
-                        reason: "SQL rendering is not in this build".to_owned(),
-                    },
+            Effect::RenderSql {
+                ws: event::Loaded(ws),
+                revision,
+                upgrade,
+            } => {
+                let Some((settings, url)) = self.db.clone() else {
+                    return;
+                };
+                let (tx, cache) = (self.tx.clone(), self.renderer.clone());
+                tokio::task::spawn_blocking(move || {
+                    let report = render_one(&ws, &settings, &url, &cache, revision, upgrade);
+                    let _ = tx.send(WorkerEvent::Sql { revision, report });
                 });
             }
+            Effect::Prepare {
+                ws: event::Loaded(ws),
+                steps,
+            } => {
+                let Some((settings, url)) = self.db.clone() else {
+                    return;
+                };
+                let (tx, cache) = (self.tx.clone(), self.renderer.clone());
+                tokio::task::spawn_blocking(move || {
+                    let result = prepare(&ws, &settings, &url, &cache, &steps);
+                    let _ = tx.send(WorkerEvent::Prepared(result));
+                });
+            }
+            Effect::Execute {
+                ws: event::Loaded(ws),
+                scripts,
+            } => {
+                let Some((settings, url)) = self.db.clone() else {
+                    return;
+                };
+                let cancel = Cancel::new();
+                self.cancel = Some(cancel.clone());
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let journal = match Journal::default_location() {
+                        Ok(j) => j,
+                        Err(err) => {
+                            let _ = tx.send(WorkerEvent::Exec(exec::Event::Failed(
+                                exec::ExecFailure {
+                                    message: format!("no journal, so nothing runs: {err:#}"),
+                                    ..Default::default()
+                                },
+                            )));
+                            return;
+                        }
+                    };
+                    let target = exec::Target {
+                        alembic: AlembicCommand::new(&ws, &settings, &url),
+                        url,
+                        settings,
+                        journal: Some(journal),
+                    };
+                    let (etx, mut erx) = mpsc::unbounded_channel();
+                    let forward = {
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            while let Some(event) = erx.recv().await {
+                                if tx.send(WorkerEvent::Exec(event)).is_err() {
+                                    break;
+                                }
+                            }
+                        })
+                    };
+                    let outcome = exec::execute(&target, &scripts, &etx, &cancel).await;
+                    if let Err(failure) = &outcome {
+                        tracing::warn!("migration stopped: {failure}");
+                    }
+                    drop(etx);
+                    let _ = forward.await;
+                });
+            }
+            Effect::Cancel => {
+                if let Some(cancel) = &self.cancel {
+                    cancel.cancel();
+                }
+            }
         }
+    }
+}
+
+/// The renderer for `ws`, built once per loaded workspace.
+fn renderer_for(
+    ws: &Arc<Workspace>,
+    settings: &Settings,
+    url: &ResolvedUrl,
+    cache: &RendererSlot,
+) -> Arc<Renderer> {
+    let key = Arc::as_ptr(ws) as usize;
+    let mut slot = match cache.lock() {
+        Ok(slot) => slot,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((k, r)) = slot.as_ref() {
+        if *k == key {
+            return r.clone();
+        }
+    }
+    let dir = crate::paths::data_dir()
+        .ok()
+        .map(|d| d.join("render-cache"));
+    let renderer = Arc::new(Renderer::new(ws, settings, url, dir));
+    *slot = Some((key, renderer.clone()));
+    renderer
+}
+
+/// The scripts for a confirmation: rendered exactly as the CLI's `upgrade`/`downgrade` would
+/// run them, then reviewed.
+fn prepare(
+    ws: &Arc<Workspace>,
+    settings: &Settings,
+    url: &ResolvedUrl,
+    cache: &RendererSlot,
+    steps: &[Step],
+) -> std::result::Result<event::Prepared, String> {
+    let renderer = renderer_for(ws, settings, url, cache);
+    let mut scripts = renderer
+        .render(&ws.map, steps)
+        .map_err(|e| format!("{e:#}"))?;
+    if settings.executor == Executor::Alembic {
+        for script in &mut scripts {
+            script.body = StepBody::OnlineOnly {
+                reason: "the profile sets `executor: alembic`".to_owned(),
+                target: online_target(&ws.map, &script.step),
+            };
+        }
+    }
+    let (flags, review_note) = stepping::review(ws, &scripts);
+    Ok(event::Prepared {
+        scripts,
+        flags,
+        review_note,
+    })
+}
+
+/// The sql tab: one revision's upgrade (from its parents) or downgrade (to them), rendered.
+fn render_one(
+    ws: &Arc<Workspace>,
+    settings: &Settings,
+    url: &ResolvedUrl,
+    cache: &RendererSlot,
+    revision: usize,
+    upgrade: bool,
+) -> SqlReport {
+    let Some(rev) = ws.project.revisions.get(revision) else {
+        return SqlReport::Failed {
+            reason: "the revision is gone (reloaded?)".to_owned(),
+        };
+    };
+    let mut parents = rev.down_revisions.clone();
+    parents.sort();
+    let me = vec![rev.id.clone()];
+    let step = if upgrade {
+        Step {
+            direction: Direction::Upgrade,
+            revision: rev.id.clone(),
+            heads_before: parents,
+            heads_after: me,
+        }
+    } else {
+        Step {
+            direction: Direction::Downgrade,
+            revision: rev.id.clone(),
+            heads_before: me,
+            heads_after: parents,
+        }
+    };
+    let renderer = renderer_for(ws, settings, url, cache);
+    match renderer.render(&ws.map, std::slice::from_ref(&step)) {
+        Err(err) => SqlReport::Failed {
+            reason: format!("{err:#}"),
+        },
+        Ok(scripts) => match scripts.into_iter().next().map(|s| s.body) {
+            Some(StepBody::Sql(statements)) => SqlReport::Sql(
+                statements
+                    .iter()
+                    .map(|s| {
+                        if s.autocommit {
+                            format!("-- runs alone, outside a transaction\n{};", s.text)
+                        } else {
+                            format!("{};", s.text)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+            ),
+            Some(StepBody::OnlineOnly { reason, .. }) => SqlReport::OnlineOnly { reason },
+            None => SqlReport::Failed {
+                reason: "alembic rendered nothing for this step".to_owned(),
+            },
+        },
     }
 }
 

@@ -27,9 +27,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(hint.chars().count() as u16),
     ])
     .areas::<2>(area);
-    let text = match &app.note {
-        Some(note) => format!(" {note}"),
-        None => summary(app),
+    let text = match (&app.note, progress(app)) {
+        (Some(note), _) => format!(" {note}"),
+        (None, Some(progress)) => progress,
+        (None, None) => summary(app),
     };
     frame.render_widget(Paragraph::new(text).style(theme.status), left);
     frame.render_widget(Paragraph::new(hint).style(theme.status), right);
@@ -88,4 +89,35 @@ pub fn summary(app: &App) -> String {
         parts.push("read-only profile".to_owned());
     }
     format!(" {}", parts.join(" · "))
+}
+
+/// ` running step 2/3 · upgrade 9c4e… · statement 1/2 · 1.4s · Ctrl-C cancels` while a plan runs.
+fn progress(app: &App) -> Option<String> {
+    let p = app.progress.as_ref().filter(|_| app.running())?;
+    let n = p.steps.len();
+    let mut parts = Vec::new();
+    match p.step {
+        Some(i) => {
+            parts.push(format!("running step {}/{n}", i + 1));
+            if let Some((dir, rev)) = p.steps.get(i) {
+                parts.push(format!(
+                    "{} {}",
+                    crate::render::direction_word(*dir),
+                    short(rev)
+                ));
+            }
+        }
+        None => parts.push(format!("starting {n} step(s): taking the advisory lock")),
+    }
+    if let Some((j, m)) = p.statement {
+        parts.push(format!("statement {}/{m}", j + 1));
+    }
+    let ms = app.ticks.saturating_sub(p.started_tick) * crate::tui::app::TICK_MS;
+    parts.push(format!("{:.1}s", ms as f64 / 1000.0));
+    parts.push(if p.cancelling {
+        "cancelling…".to_owned()
+    } else {
+        "Ctrl-C cancels".to_owned()
+    });
+    Some(format!(" {}", parts.join(" · ")))
 }
