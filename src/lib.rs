@@ -14,6 +14,7 @@ pub mod demo;
 pub mod graph;
 pub mod journal;
 pub mod paths;
+pub mod pgtemp;
 pub mod project;
 pub mod render;
 pub mod tui;

@@ -14,10 +14,14 @@ use ratatui::Terminal;
 
 use alembic_tui::cli::commands::Workspace;
 use alembic_tui::cli::Args;
+use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
+use alembic_tui::db::exec;
+use alembic_tui::render::Renderer;
 use alembic_tui::tui::action::Action;
-use alembic_tui::tui::app::{App, Effect, Pane, Target};
+use alembic_tui::tui::app::{App, Effect, Overlay, Pane, Target};
 use alembic_tui::tui::event::{DbReport, Part, SqlReport, WorkerEvent};
 use alembic_tui::tui::highlight::Highlighter;
+use alembic_tui::tui::stepping::Button;
 use alembic_tui::tui::theme::Theme;
 use alembic_tui::tui::views;
 
@@ -49,11 +53,26 @@ fn demo_target() -> Target {
     }
 }
 
-/// An app on the demo, with the grammars the real highlighter thread would use.
+/// An app on the demo, with the grammars the real highlighter thread would use and, for the
+/// confirmation pane, the real renderer (alembic --sql from the test venv; offline, so no server).
 struct Harness {
     app: App,
     highlighter: Highlighter,
     theme: Theme,
+    renderer: Option<(Settings, Renderer)>,
+}
+
+/// The venv's Python, where alembic is installed (scripts/test.sh makes it).
+fn python() -> std::path::PathBuf {
+    let path = std::env::var_os("ALEMBIC_TUI_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "no Python with alembic at {} — run scripts/test.sh first",
+        path.display()
+    );
+    path
 }
 
 impl Harness {
@@ -71,6 +90,7 @@ impl Harness {
             app,
             highlighter: Highlighter::new(),
             theme,
+            renderer: None,
         };
         let effects = h.app.start();
         h.settle(effects);
@@ -80,6 +100,28 @@ impl Harness {
     /// Carries out what the event loop's workers would: highlighting, inline.
     fn settle(&mut self, mut effects: Vec<Effect>) {
         while let Some(effect) = effects.pop() {
+            if let Effect::Prepare { steps, .. } = &effect {
+                let (settings, renderer) = self.renderer.get_or_insert_with(|| {
+                    let profile = ProfileFile {
+                        alembic: Some(format!("'{}' -m alembic", python().display())),
+                        ..ProfileFile::default()
+                    };
+                    let settings = Settings::from_profile(Some("demo"), &profile, "test").unwrap();
+                    // Offline rendering never connects; env.py only needs a PostgreSQL URL.
+                    let url = ResolvedUrl {
+                        url: "postgresql://demo@localhost/demo".to_owned(),
+                        source: UrlSource::Flag,
+                    };
+                    let renderer = Renderer::new(&self.app.ws, &settings, &url, None);
+                    (settings, renderer)
+                });
+                let prepared = alembic_tui::tui::prepare(&self.app.ws, settings, renderer, steps);
+                effects.extend(
+                    self.app
+                        .update(Action::Worker(WorkerEvent::Prepared(prepared))),
+                );
+                continue;
+            }
             if let Effect::Highlight { key, source, lang } = effect {
                 let lines = self
                     .highlighter
@@ -294,4 +336,107 @@ fn no_color_screen_has_no_colours() {
         assert_eq!(cell.fg, ratatui::style::Color::Reset, "{cell:?}");
         assert_eq!(cell.bg, ratatui::style::Color::Reset, "{cell:?}");
     }
+}
+
+#[test]
+fn confirmation_of_a_safe_step() {
+    let mut h = Harness::new(120, 40);
+    // At the merge, `u` asks which branch; the second head is the reporting branch.
+    h.db_at(&[AT_MERGE]).keys("u");
+    assert!(matches!(h.app.overlay, Some(Overlay::Menu(_))));
+    h.keys("2");
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("no confirmation pane: {:?}", h.app.note);
+    };
+    assert!(confirm.ready(), "{:?}", confirm.error);
+    assert_eq!(confirm.steps.len(), 1);
+    assert_eq!(confirm.steps[0].revision, "a0d5fc1e8204");
+    assert_eq!(confirm.focus, Button::Run, "a safe plan focuses Run");
+    insta::assert_snapshot!("confirm_safe", h.screen());
+    // n cancels; nothing ran.
+    h.keys("n");
+    assert!(h.app.overlay.is_none());
+    assert!(h.app.progress.is_none());
+}
+
+#[test]
+fn confirmation_of_a_destructive_plan_focuses_cancel() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    h.keys("g").keys("U");
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("no confirmation pane: {:?}", h.app.note);
+    };
+    assert!(confirm.ready(), "{:?}", confirm.error);
+    let revisions: Vec<&str> = confirm.steps.iter().map(|s| s.revision.as_str()).collect();
+    assert_eq!(revisions, ["9c4eb0d71f3a", "c2f7be3a0426"]);
+    let scripts = confirm.scripts.as_ref().unwrap();
+    assert!(scripts[0]
+        .statements()
+        .iter()
+        .any(|s| s.text.contains("DROP TABLE coupons")));
+    insta::assert_snapshot!("confirm_destructive", h.screen());
+    // Enter on the focused button: Cancel for a destructive plan.
+    if confirm.destructive() {
+        h.keys("\n");
+        assert!(h.app.overlay.is_none());
+        assert!(h.app.progress.is_none());
+    }
+}
+
+#[test]
+fn protected_profiles_want_the_database_name() {
+    let mut h = Harness::new(120, 40);
+    h.app.target.protected = true;
+    h.db_at(&[AT_MERGE]).keys("u2");
+    assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+    // y is just a letter of the name here; Enter on Run (focused: the plan is safe) refuses
+    // until the name matches.
+    h.keys("y\n");
+    assert!(h.app.progress.is_none());
+    assert!(h.screen().contains("type the database name (demo)"));
+    let Some(Overlay::Confirm(confirm)) = &mut h.app.overlay else {
+        panic!("the pane closed");
+    };
+    confirm.typed.clear();
+    confirm.focus = Button::Run;
+    h.keys("demo\n");
+    assert!(h.app.overlay.is_none());
+    assert!(h.app.running(), "{:?}", h.app.note);
+}
+
+#[test]
+fn execution_failure_shows_the_servers_words() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]).keys("u2y");
+    assert!(h.app.running());
+    h.act(Action::Worker(WorkerEvent::Exec(
+        exec::Event::StepStarted {
+            index: 0,
+            of: 1,
+            step: alembic_tui::graph::Step {
+                direction: alembic_tui::graph::Direction::Upgrade,
+                revision: "a0d5fc1e8204".to_owned(),
+                heads_before: vec![AT_MERGE.to_owned()],
+                heads_after: vec![AT_MERGE.to_owned(), "a0d5fc1e8204".to_owned()],
+            },
+        },
+    )));
+    assert!(h
+        .screen()
+        .contains("running step 1/1 · upgrade a0d5fc1e8204"));
+    h.act(Action::Worker(WorkerEvent::Exec(exec::Event::Failed(
+        exec::ExecFailure {
+            step: Some(0),
+            revision: Some("a0d5fc1e8204".to_owned()),
+            sqlstate: Some("42P06".to_owned()),
+            message: "schema \"reporting\" already exists".to_owned(),
+            detail: None,
+            hint: Some("drop it or choose another name".to_owned()),
+            statement: Some("CREATE SCHEMA reporting".to_owned()),
+            cancelled: false,
+        },
+    ))));
+    assert!(!h.app.running());
+    insta::assert_snapshot!("exec_failure", h.screen());
 }

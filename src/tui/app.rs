@@ -403,7 +403,15 @@ impl App {
         let Some(rows) = self.rows_for_stepping() else {
             return;
         };
-        let heads = stepping::heads_with_pending(&self.ws, &rows);
+        let mut heads = stepping::heads_with_pending(&self.ws, &rows);
+        // Heads whose next step is the same revision need no choice.
+        let mut firsts = std::collections::HashSet::new();
+        heads.retain(|h| {
+            let first = stepping::one_step_up(&self.ws, &rows, h)
+                .ok()
+                .and_then(|s| s.first().map(|s| s.revision.clone()));
+            firsts.insert(first)
+        });
         match heads.as_slice() {
             [] => self.note = Some("up to date: nothing to upgrade".to_owned()),
             [head] => {

@@ -348,7 +348,8 @@ impl Workers {
                 };
                 let (tx, cache) = (self.tx.clone(), self.renderer.clone());
                 tokio::task::spawn_blocking(move || {
-                    let result = prepare(&ws, &settings, &url, &cache, &steps);
+                    let renderer = renderer_for(&ws, &settings, &url, &cache);
+                    let result = prepare(&ws, &settings, &renderer, &steps);
                     let _ = tx.send(WorkerEvent::Prepared(result));
                 });
             }
@@ -436,14 +437,12 @@ fn renderer_for(
 
 /// The scripts for a confirmation: rendered exactly as the CLI's `upgrade`/`downgrade` would
 /// run them, then reviewed.
-fn prepare(
-    ws: &Arc<Workspace>,
+pub fn prepare(
+    ws: &Workspace,
     settings: &Settings,
-    url: &ResolvedUrl,
-    cache: &RendererSlot,
+    renderer: &Renderer,
     steps: &[Step],
 ) -> std::result::Result<event::Prepared, String> {
-    let renderer = renderer_for(ws, settings, url, cache);
     let mut scripts = renderer
         .render(&ws.map, steps)
         .map_err(|e| format!("{e:#}"))?;

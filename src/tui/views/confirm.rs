@@ -186,18 +186,24 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
                     if st.autocommit {
                         notes.push(("runs alone in autocommit".to_owned(), theme.warning));
                     }
-                    if matches!(st.kind, StatementKind::VersionTable { .. }) {
-                        notes.push((
-                            "version table (checked: exactly one row)".to_owned(),
+                    match st.kind {
+                        StatementKind::VersionTable {
+                            expect_rows: Some(n),
+                        } => notes.push((
+                            format!("version table: must touch exactly {n} row(s)"),
                             theme.dim,
-                        ));
+                        )),
+                        StatementKind::VersionTable { expect_rows: None } => {
+                            notes.push(("version table".to_owned(), theme.dim))
+                        }
+                        StatementKind::Body => {}
                     }
                     for f in flags {
                         let (mark, s) = match f.mark {
-                            Mark::Destructive => ("✖ destructive", theme.danger),
+                            Mark::Destructive => ("✖ destructive:", theme.danger),
                             Mark::Caution => ("⚠", theme.warning),
                         };
-                        notes.push((format!("{mark}: {}", f.reason), s));
+                        notes.push((format!("{mark} {}", f.reason), s));
                     }
                     for (text, s) in notes {
                         lines.push(Line::styled(format!("         {text}"), s));

@@ -71,6 +71,10 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
     if row.head {
         spans.push(Span::styled(" (head)", theme.head));
     }
+    // Before the message, so a narrow pane never cuts it off.
+    if state == RevState::Current {
+        spans.push(Span::styled(" ◄ db", theme.current));
+    }
     spans.push(Span::raw(" "));
     let message_style = match state {
         RevState::Pending => theme.pending,
@@ -78,9 +82,6 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
         _ => theme.text,
     };
     spans.push(Span::styled(row.message.as_str(), message_style));
-    if state == RevState::Current {
-        spans.push(Span::styled(" ◄ db", theme.current));
-    }
     let line = Line::from(spans);
     if i == app.selected {
         line.patch_style(theme.selection)
