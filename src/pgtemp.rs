@@ -45,7 +45,7 @@ pub fn find_bindir() -> Result<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
+    versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
     candidates.extend(versioned.into_iter().map(|(_, p)| p));
     candidates.into_iter().find(|d| has_server(d)).context(
         "no PostgreSQL server binaries (initdb, postgres) on PATH, in `pg_config --bindir` or \
