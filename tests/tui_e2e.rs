@@ -1,0 +1,202 @@
+//! The real binary in a real pseudo-terminal (tmux) against a throwaway database: step the demo
+//! up through its destructive revision (confirming), step down, and check the version table and
+//! the schema after each step, and the journal at the end.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::pg::{fresh_db, psql};
+
+/// How long the screen may take to show what a step leads to (alembic starts are slow on a
+/// loaded machine); the test polls, it never asserts on time.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// A tmux server of our own (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(command: &str, width: u16, height: u16) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("alembic-tui-e2e-{}", std::process::id()),
+        };
+        let status = tmux
+            .cmd()
+            .args(["new-session", "-d", "-s", "e2e", "-x"])
+            .arg(width.to_string())
+            .arg("-y")
+            .arg(height.to_string())
+            .arg(command)
+            .status()
+            .expect("run tmux (is it installed?)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "e2e"])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen when it never does.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {text:?}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+fn version_rows(url: &str) -> Vec<String> {
+    let mut rows: Vec<String> = psql(url, "SELECT version_num FROM alembic_version")
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn table_exists(url: &str, table: &str) -> bool {
+    psql(url, &format!("SELECT to_regclass('{table}')::text"))
+        .unwrap()
+        .first()
+        .is_some_and(|v| v.is_some())
+}
+
+#[test]
+fn step_up_through_a_destructive_revision_and_back_down() {
+    let url = fresh_db("tui_e2e");
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path().join("demo");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo"),
+        &project,
+    );
+    let python = common::python();
+    let yaml = format!(
+        "default_profile: e2e\nprofiles:\n  e2e:\n    url: {}\n    alembic: {}\n    lock_timeout: 5s\n",
+        serde_json::to_string(&url).unwrap(),
+        serde_json::to_string(&format!("{} -m alembic", sh_quote(&python.display().to_string())))
+            .unwrap(),
+    );
+    std::fs::write(project.join("alembic-tui.yaml"), yaml).unwrap();
+    let data: PathBuf = work.path().join("data");
+    let state: PathBuf = work.path().join("state");
+    // Nothing from the caller's environment decides where the URL or the files come from.
+    let command = format!(
+        "env -u DATABASE_URL -u NO_COLOR ALEMBIC_TUI_DATA_DIR={data} ALEMBIC_TUI_STATE_DIR={state} \
+         {bin} -c {ini}; echo EXITED $?; sleep 600",
+        data = sh_quote(&data.display().to_string()),
+        state = sh_quote(&state.display().to_string()),
+        bin = sh_quote(env!("CARGO_BIN_EXE_alembic-tui")),
+        ini = sh_quote(&project.join("alembic.ini").display().to_string()),
+    );
+    let tmux = Tmux::start(&command, 160, 45);
+    tmux.wait_for("at base · 12 pending");
+
+    // Up to the merge and through the destructive drop: select it, U, review, confirm.
+    tmux.send(&["/", "9c4eb0d7", "Enter"]);
+    tmux.wait_for("revisions 2/12");
+    tmux.send(&["U"]);
+    tmux.wait_for("confirm: upgrade to 9c4eb0d71f3a");
+    let pane = tmux.wait_for("exact SQL: the statements below run as shown");
+    assert!(pane.contains("Run 9 step(s)"), "{pane}");
+    assert!(pane.contains("lock_timeout 5s"), "{pane}");
+    assert!(pane.contains("step 1/9 ↑ upgrade 1a0c3e5f7b21"), "{pane}");
+    tmux.send(&["y"]);
+    tmux.wait_for("head 9c4eb0d71f3a");
+    assert_eq!(version_rows(&url), ["9c4eb0d71f3a"]);
+    assert!(!table_exists(&url, "coupons"), "coupons survived its drop");
+    assert!(table_exists(&url, "orders"));
+
+    // One step down: the drop is undone.
+    tmux.send(&["d"]);
+    tmux.wait_for("confirm: downgrade one step");
+    let pane = tmux.wait_for("exact SQL: the statements below run as shown");
+    assert!(pane.contains("downgrade 9c4eb0d71f3a"), "{pane}");
+    tmux.send(&["y"]);
+    tmux.wait_for("head 8b3dafc60e29");
+    assert_eq!(version_rows(&url), ["8b3dafc60e29"]);
+    assert!(table_exists(&url, "coupons"), "the downgrade did not recreate coupons");
+
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
+
+    // Every executed step is journaled: nine up to the drop, one down.
+    let journal = std::fs::read_to_string(data.join("journal.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ups = entries
+        .iter()
+        .filter(|e| e["direction"] == "upgrade")
+        .count();
+    let downs = entries
+        .iter()
+        .filter(|e| e["direction"] == "downgrade")
+        .count();
+    assert_eq!((ups, downs), (9, 1), "{journal}");
+    assert!(
+        !journal.contains("password"),
+        "the journal names no password"
+    );
+}
