@@ -175,7 +175,10 @@ fn step_up_through_a_destructive_revision_and_back_down() {
     tmux.send(&["y"]);
     tmux.wait_for("head 8b3dafc60e29");
     assert_eq!(version_rows(&url), ["8b3dafc60e29"]);
-    assert!(table_exists(&url, "coupons"), "the downgrade did not recreate coupons");
+    assert!(
+        table_exists(&url, "coupons"),
+        "the downgrade did not recreate coupons"
+    );
 
     tmux.send(&["q"]);
     tmux.wait_for("EXITED 0");

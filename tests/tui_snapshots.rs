@@ -115,11 +115,11 @@ impl Harness {
                     let renderer = Renderer::new(&self.app.ws, &settings, &url, None);
                     (settings, renderer)
                 });
-                let prepared = alembic_tui::tui::prepare(&self.app.ws, settings, renderer, steps);
-                effects.extend(
-                    self.app
-                        .update(Action::Worker(WorkerEvent::Prepared(prepared))),
-                );
+                let result = alembic_tui::tui::prepare(&self.app.ws, settings, renderer, steps);
+                effects.extend(self.app.update(Action::Worker(WorkerEvent::Prepared {
+                    steps: steps.clone(),
+                    result,
+                })));
                 continue;
             }
             if let Effect::Highlight { key, source, lang } = effect {
@@ -439,4 +439,33 @@ fn execution_failure_shows_the_servers_words() {
     ))));
     assert!(!h.app.running());
     insta::assert_snapshot!("exec_failure", h.screen());
+}
+
+#[test]
+fn a_late_render_for_another_plan_is_ignored() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    // Open a confirmation without letting the renderer answer.
+    let effects = h.app.update(Action::UpgradeToSelected);
+    let Some(Effect::Prepare { steps, .. }) = effects.into_iter().next() else {
+        panic!("no prepare effect");
+    };
+    assert_eq!(steps.last().unwrap().revision, "c2f7be3a0426");
+    // An answer for different steps (an earlier, abandoned plan) arrives first.
+    let other = vec![alembic_tui::graph::Step {
+        direction: alembic_tui::graph::Direction::Upgrade,
+        revision: "a0d5fc1e8204".to_owned(),
+        heads_before: vec![AT_MERGE.to_owned()],
+        heads_after: vec![AT_MERGE.to_owned(), "a0d5fc1e8204".to_owned()],
+    }];
+    h.act(Action::Worker(WorkerEvent::Prepared {
+        steps: other,
+        result: Err("stale".to_owned()),
+    }));
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("the pane closed");
+    };
+    assert!(confirm.scripts.is_none() && confirm.error.is_none());
+    h.keys("y");
+    assert!(h.app.progress.is_none(), "ran before anything was rendered");
 }

@@ -790,7 +790,11 @@ impl App {
                 if let DbState::Unreachable { .. } = was {
                     self.log(Level::Info, "database reachable again");
                 }
-                if self.view_known && self.view.rows != rows {
+                if self.view_known && self.view.rows == rows {
+                    // The poller reports every few seconds; planning a long history is not free.
+                    return;
+                }
+                if self.view_known {
                     // The sql tab shows the next step of each revision, which just changed.
                     self.forget_sql();
                 }
@@ -832,9 +836,26 @@ impl App {
                 };
                 self.sql.insert(key, state);
             }
-            WorkerEvent::Prepared(result) => {
-                if let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() {
+            WorkerEvent::Prepared { steps, result } => {
+                // A late answer for a plan the user already left must never fill in another
+                // plan's pane: it has to be for exactly these steps.
+                if let Some(Overlay::Confirm(confirm)) = self
+                    .overlay
+                    .as_mut()
+                    .filter(|o| matches!(o, Overlay::Confirm(c) if c.steps == steps))
+                {
                     match result {
+                        Ok(prepared)
+                            if !prepared
+                                .scripts
+                                .iter()
+                                .map(|s| &s.step)
+                                .eq(confirm.steps.iter()) =>
+                        {
+                            confirm.error = Some(
+                                "the renderer answered for other steps than planned".to_owned(),
+                            )
+                        }
                         Ok(prepared) => {
                             confirm.review_note = prepared.review_note;
                             confirm.rendered(prepared.scripts, prepared.flags);

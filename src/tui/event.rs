@@ -70,7 +70,10 @@ pub enum WorkerEvent {
         report: SqlReport,
     },
     /// The confirmation's scripts: rendered and reviewed, or why not.
-    Prepared(Result<Prepared, String>),
+    Prepared {
+        steps: Vec<crate::graph::Step>,
+        result: Result<Prepared, String>,
+    },
     /// Progress of the running plan, as the executor reports it.
     Exec(crate::db::exec::Event),
 }

@@ -350,7 +350,7 @@ impl Workers {
                 tokio::task::spawn_blocking(move || {
                     let renderer = renderer_for(&ws, &settings, &url, &cache);
                     let result = prepare(&ws, &settings, &renderer, &steps);
-                    let _ = tx.send(WorkerEvent::Prepared(result));
+                    let _ = tx.send(WorkerEvent::Prepared { steps, result });
                 });
             }
             Effect::Execute {

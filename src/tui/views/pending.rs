@@ -17,6 +17,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .iter()
         .enumerate()
         .skip(app.pending_scroll)
+        // Only what fits: thousands of pending steps cost nothing per frame.
+        .take(crate::tui::layout::inner_height(area))
         .map(|(i, step)| {
             let message = app
                 .model
