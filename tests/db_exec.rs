@@ -670,3 +670,120 @@ fn without_yes_and_without_a_terminal_nothing_runs() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(version_rows(&url), ["a1"]);
 }
+
+/// The library path the console uses: events in order, NOTICEs forwarded, and a cancel during a
+/// running statement rolls the step back.
+#[test]
+fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
+    use alembic_tui::cli::args::PlanDirection;
+    use alembic_tui::cli::commands::Workspace;
+    use alembic_tui::cli::migrate;
+    use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
+    use alembic_tui::db::exec::{self, Cancel, Event, Target};
+    use alembic_tui::render::AlembicCommand;
+
+    let history = revs(&[
+        (
+            "a1",
+            &[
+                "op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))",
+                "op.execute(\"DO $$ BEGIN RAISE NOTICE 'hello from a1'; END $$\")",
+            ],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &[
+                "op.create_table(\"t2\", sa.Column(\"id\", sa.Integer()))",
+                "op.execute(\"SELECT pg_sleep(60)\")",
+            ],
+            &["op.drop_table(\"t2\")"],
+        ),
+    ]);
+    let url = pg::fresh_db("cancel");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let config = alembic_tui::project::discover(sb.dir.path(), None, "alembic").unwrap();
+    let (ws, _) = Workspace::new(alembic_tui::project::load(&config).unwrap()).unwrap();
+    let profile = ProfileFile {
+        alembic: Some(format!("'{}' -m alembic", common::python().display())),
+        ..ProfileFile::default()
+    };
+    let settings = Settings::from_profile(Some("t"), &profile, "test").unwrap();
+    let resolved = ResolvedUrl {
+        url: url.clone(),
+        source: UrlSource::Flag,
+    };
+    let scripts = migrate::prepare(
+        &ws,
+        &settings,
+        &resolved,
+        &[],
+        (PlanDirection::Upgrade, "heads"),
+        None,
+    )
+    .unwrap();
+    let target = Target {
+        alembic: AlembicCommand::new(&ws, &settings, &resolved),
+        url: resolved,
+        settings,
+        journal: Some(alembic_tui::journal::Journal::at(
+            sb.data.path().join("j.jsonl"),
+        )),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let events = runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let cancel = Cancel::new();
+        let run = exec::execute(&target, &scripts, &tx, &cancel);
+        tokio::pin!(run);
+        let mut seen = Vec::new();
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut run => break outcome,
+                Some(event) = rx.recv() => {
+                    if matches!(&event, Event::Statement { text, .. } if text.contains("pg_sleep")) {
+                        // Let the statement reach the server, then ask for the cancel.
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        cancel.cancel();
+                    }
+                    seen.push(event);
+                }
+            }
+        };
+        while let Ok(event) = rx.try_recv() {
+            seen.push(event);
+        }
+        let failure = outcome.unwrap_err();
+        assert!(failure.cancelled, "{failure}");
+        assert_eq!(failure.sqlstate.as_deref(), Some("57014"), "{failure}");
+        seen
+    });
+    assert!(
+        matches!(events[0], Event::PlanStarted { steps: 2 }),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Notice { message, .. } if message == "hello from a1")),
+        "{events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::StepDone { index: 0, .. })));
+    assert!(
+        matches!(events.last(), Some(Event::Cancelled { step: Some(1) })),
+        "{events:?}"
+    );
+    assert_eq!(version_rows(&url), ["a1"]);
+    assert!(table_exists(&url, "t1") && !table_exists(&url, "t2"));
+    let journal = alembic_tui::journal::Journal::at(sb.data.path().join("j.jsonl"))
+        .read_all()
+        .unwrap();
+    let outcomes: Vec<&str> = journal.iter().map(|e| e.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["applied", "cancelled"]);
+}
