@@ -242,7 +242,19 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
 
 /// The volatile function a default expression calls, if any (the expression as SQL text).
 pub(crate) fn volatile_call(expr_text: &str) -> Option<&'static str> {
-    let lower = expr_text.to_lowercase();
+    // String literals say nothing about what is called: blank them out first.
+    let mut lower = String::with_capacity(expr_text.len());
+    let mut in_string = false;
+    for c in expr_text.chars() {
+        if c == '\'' {
+            in_string = !in_string;
+            lower.push(' ');
+        } else if in_string {
+            lower.push(' ');
+        } else {
+            lower.extend(c.to_lowercase());
+        }
+    }
     VOLATILE_FUNCTIONS.iter().copied().find(|f| {
         lower.match_indices(f).any(|(at, _)| {
             let before_ok = lower[..at]

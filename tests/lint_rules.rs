@@ -1,0 +1,478 @@
+//! Every lint rule against a revision that must fire it and a look-alike that must not, each
+//! built through the real revision parser from source text; suppression comments and config
+//! severities; a generated 2,000-revision project.
+
+mod common;
+
+use std::path::Path;
+
+use alembic_tui::analysis::{
+    self, Direction, Finding, Level, LintOptions, Rule, Severity,
+};
+use alembic_tui::project::names::ModuleFinder;
+use alembic_tui::project::revision::{self, Revision};
+
+/// A revision file with these bodies (lines without indentation; empty means `pass`).
+fn source(down_revision: &str, upgrade: &[&str], downgrade: &[&str]) -> String {
+    let mut text = format!(
+        "\"\"\"a change\n\nRevision ID: r1\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\n\
+         revision = \"r1\"\ndown_revision = {down_revision}\n\n\n"
+    );
+    for (name, body) in [("upgrade", upgrade), ("downgrade", downgrade)] {
+        text.push_str(&format!("def {name}():\n"));
+        if body.is_empty() {
+            text.push_str("    pass\n");
+        }
+        for line in body {
+            text.push_str(&format!("    {line}\n"));
+        }
+        text.push_str("\n\n");
+    }
+    text
+}
+
+fn parse(text: &str) -> Revision {
+    revision::from_source(Path::new("versions/r1.py"), text, &ModuleFinder::new(vec![]))
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn lint_with(upgrade: &[&str], downgrade: &[&str], opts: &LintOptions) -> Vec<Finding> {
+    analysis::lint_revision(&parse(&source("\"r0\"", upgrade, downgrade)), opts)
+}
+
+fn lint(upgrade: &[&str], downgrade: &[&str]) -> Vec<Finding> {
+    lint_with(upgrade, downgrade, &LintOptions::default())
+}
+
+fn rules(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.rule.id()).collect()
+}
+
+/// `rule` is among the findings of (upgrade, downgrade).
+fn fires(rule: &str, upgrade: &[&str], downgrade: &[&str]) -> bool {
+    rules(&lint(upgrade, downgrade)).contains(&rule)
+}
+
+/// One case per rule: a revision that must fire it and a look-alike that must not.
+struct Case {
+    rule: &'static str,
+    fire: (&'static [&'static str], &'static [&'static str]),
+    quiet: (&'static [&'static str], &'static [&'static str]),
+}
+
+const NOOP: &[&str] = &[];
+
+const CASES: &[Case] = &[
+    Case {
+        rule: "drop-table",
+        fire: (&["op.drop_table('orders')"], &["op.create_table('orders', sa.Column('id', sa.Integer()))"]),
+        quiet: (&["op.create_table('tmp', sa.Column('id', sa.Integer()))", "op.drop_table('tmp')"], NOOP),
+    },
+    Case {
+        rule: "drop-column",
+        fire: (&["op.drop_column('orders', 'note')"], &["op.add_column('orders', sa.Column('note', sa.Text()))"]),
+        quiet: (&["op.add_column('orders', sa.Column('note', sa.Text()))"], &["op.alter_column('orders', 'note', comment='x')"]),
+    },
+    Case {
+        rule: "drop-schema",
+        fire: (&["op.execute('DROP SCHEMA archive CASCADE')"], NOOP),
+        quiet: (&["op.execute('CREATE SCHEMA archive')"], NOOP),
+    },
+    Case {
+        rule: "drop-type",
+        fire: (&["op.execute('DROP TYPE mood')"], NOOP),
+        quiet: (&["op.execute(\"CREATE TYPE mood AS ENUM ('sad', 'ok')\")"], NOOP),
+    },
+    Case {
+        rule: "drop-sequence",
+        fire: (&["op.execute('DROP SEQUENCE IF EXISTS order_seq')"], NOOP),
+        quiet: (&["op.execute('CREATE SEQUENCE order_seq')"], NOOP),
+    },
+    Case {
+        rule: "drop-view",
+        fire: (&["op.execute('DROP MATERIALIZED VIEW totals')"], NOOP),
+        quiet: (&["op.execute('CREATE VIEW totals AS SELECT 1')"], NOOP),
+    },
+    Case {
+        rule: "truncate",
+        fire: (&["op.execute('TRUNCATE TABLE audit_log')"], NOOP),
+        quiet: (&["op.execute(\"SELECT 'TRUNCATE audit_log'\")"], NOOP),
+    },
+    Case {
+        rule: "delete-without-where",
+        fire: (&["op.execute(sa.text('DELETE FROM sessions'))"], NOOP),
+        quiet: (&["op.execute(sa.text('DELETE FROM sessions WHERE expires < now()'))"], NOOP),
+    },
+    Case {
+        rule: "update-without-where",
+        fire: (&["op.execute('UPDATE accounts SET active = true')"], NOOP),
+        quiet: (&["op.execute('UPDATE accounts SET active = true WHERE id = 1')"], NOOP),
+    },
+    Case {
+        rule: "alter-column-type",
+        fire: (&["op.alter_column('orders', 'total', type_=sa.Numeric(12, 2), existing_type=sa.Integer())"], &["op.alter_column('orders', 'total', type_=sa.Integer())"]),
+        quiet: (&["op.alter_column('orders', 'total', existing_type=sa.Integer(), comment='cents')"], NOOP),
+    },
+    Case {
+        rule: "drop-constraint",
+        fire: (&["op.drop_constraint('uq_email', 'users', type_='unique')"], &["op.create_unique_constraint('uq_email', 'users', ['email'])"]),
+        quiet: (&["op.create_table('t', sa.Column('id', sa.Integer()))", "op.drop_constraint('t_pkey', 't')"], NOOP),
+    },
+    Case {
+        rule: "drop-index",
+        fire: (&["op.drop_index('ix_users_email', table_name='users')"], NOOP),
+        quiet: (&["op.create_index('ix_users_email', 'users', ['email'], postgresql_concurrently=True)"], NOOP),
+    },
+    Case {
+        rule: "create-index-without-concurrently",
+        fire: (&["op.create_index('ix_users_email', 'users', ['email'])"], &["op.drop_index('ix_users_email', table_name='users')"]),
+        quiet: (&["op.create_table('users', sa.Column('email', sa.String()))", "op.create_index('ix_users_email', 'users', ['email'])"], &["op.drop_table('users')"]),
+    },
+    Case {
+        rule: "concurrently-inside-transaction",
+        fire: (&["op.create_index('ix_a', 'a', ['b'], postgresql_concurrently=True)"], NOOP),
+        quiet: (&["with op.get_context().autocommit_block():", "    op.create_index('ix_a', 'a', ['b'], postgresql_concurrently=True)"], NOOP),
+    },
+    Case {
+        rule: "add-not-null-column-without-default",
+        fire: (&["op.add_column('users', sa.Column('tier', sa.String(10), nullable=False))"], NOOP),
+        quiet: (&["op.add_column('users', sa.Column('tier', sa.String(10), nullable=False, server_default='free'))"], NOOP),
+    },
+    Case {
+        rule: "set-not-null",
+        fire: (&["op.alter_column('users', 'email', existing_type=sa.String(), nullable=False)"], NOOP),
+        quiet: (&["op.alter_column('users', 'email', existing_type=sa.String(), nullable=True)"], NOOP),
+    },
+    Case {
+        rule: "add-foreign-key-without-not-valid",
+        fire: (&["op.create_foreign_key('fk_o_u', 'orders', 'users', ['user_id'], ['id'])"], NOOP),
+        quiet: (&["op.execute('ALTER TABLE orders ADD CONSTRAINT fk_o_u FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID')"], NOOP),
+    },
+    Case {
+        rule: "add-check-without-not-valid",
+        fire: (&["op.create_check_constraint('ck_total', 'orders', 'total >= 0')"], NOOP),
+        quiet: (&["op.execute('ALTER TABLE orders ADD CONSTRAINT ck_total CHECK (total >= 0) NOT VALID')"], NOOP),
+    },
+    Case {
+        rule: "add-unique-constraint",
+        fire: (&["op.create_unique_constraint('uq_email', 'users', ['email'])"], NOOP),
+        quiet: (&["op.execute('ALTER TABLE users ADD CONSTRAINT uq_email UNIQUE USING INDEX ix_email')"], NOOP),
+    },
+    Case {
+        rule: "volatile-default",
+        fire: (&["op.add_column('users', sa.Column('token', sa.Uuid(), server_default=sa.text('gen_random_uuid()')))"], NOOP),
+        quiet: (&["op.add_column('users', sa.Column('seen', sa.DateTime(), server_default=sa.func.now()))"], NOOP),
+    },
+    Case {
+        rule: "enum-add-value-in-transaction",
+        fire: (&["op.execute(\"ALTER TYPE mood ADD VALUE 'happy'\")", "op.execute(\"UPDATE people SET mood = 'happy' WHERE id = 1\")"], NOOP),
+        quiet: (&["op.execute(\"ALTER TYPE mood ADD VALUE 'happy'\")", "op.execute(\"UPDATE people SET mood = 'ok' WHERE id = 1\")"], NOOP),
+    },
+    Case {
+        rule: "suspected-rename",
+        fire: (&["op.add_column('users', sa.Column('full_name', sa.String(80)))", "op.drop_column('users', 'name')"], &["op.add_column('users', sa.Column('name', sa.String(80)))", "op.drop_column('users', 'full_name')"]),
+        quiet: (&["op.add_column('users', sa.Column('age', sa.Integer()))", "op.drop_column('users', 'name')"], &["op.add_column('users', sa.Column('name', sa.String(80)))", "op.drop_column('users', 'age')"]),
+    },
+    Case {
+        rule: "irreversible",
+        fire: (&["op.create_table('t', sa.Column('id', sa.Integer()))"], &["raise NotImplementedError('no way back')"]),
+        quiet: (&["op.create_table('t', sa.Column('id', sa.Integer()))"], &["op.drop_table('t')"]),
+    },
+    Case {
+        rule: "downgrade-mismatch",
+        fire: (&["op.create_table('t', sa.Column('id', sa.Integer()))", "op.create_index('ix_t', 't', ['id'])"], &["op.drop_index('ix_t', table_name='t')"]),
+        quiet: (&["op.create_table('t', sa.Column('id', sa.Integer()))", "op.create_index('ix_t', 't', ['id'])"], &["op.drop_table('t')"]),
+    },
+    Case {
+        rule: "mixed-schema-and-data",
+        fire: (&["op.add_column('users', sa.Column('tier', sa.String(10)))", "op.execute(\"UPDATE users SET tier = 'free' WHERE tier IS NULL\")"], &["op.drop_column('users', 'tier')"]),
+        quiet: (&["op.execute(\"UPDATE users SET tier = 'free' WHERE tier IS NULL\")"], NOOP),
+    },
+    Case {
+        rule: "rename-column",
+        fire: (&["op.alter_column('users', 'name', new_column_name='full_name')"], &["op.alter_column('users', 'full_name', new_column_name='name')"]),
+        quiet: (&["op.alter_column('users', 'name', comment='the name')"], NOOP),
+    },
+    Case {
+        rule: "rename-table",
+        fire: (&["op.rename_table('user', 'account')"], &["op.rename_table('account', 'user')"]),
+        quiet: (&["op.execute(\"COMMENT ON TABLE account IS 'rename later'\")"], NOOP),
+    },
+];
+
+#[test]
+fn every_rule_fires_on_its_case_and_not_on_the_look_alike() {
+    let mut covered: Vec<&str> = Vec::new();
+    for case in CASES {
+        assert!(
+            Rule::from_id(case.rule).is_some(),
+            "{} is not a rule id",
+            case.rule
+        );
+        let fired = lint(case.fire.0, case.fire.1);
+        assert!(
+            rules(&fired).contains(&case.rule),
+            "{} did not fire on {:?}: {fired:#?}",
+            case.rule,
+            case.fire
+        );
+        let quiet = lint(case.quiet.0, case.quiet.1);
+        assert!(
+            !rules(&quiet).contains(&case.rule),
+            "{} fired on the look-alike {:?}: {quiet:#?}",
+            case.rule,
+            case.quiet
+        );
+        covered.push(case.rule);
+    }
+    // empty-revision and edited-after-apply have their own tests below.
+    covered.extend(["empty-revision", "edited-after-apply"]);
+    for rule in Rule::ALL {
+        assert!(covered.contains(&rule.id()), "no case for {}", rule.id());
+    }
+}
+
+#[test]
+fn findings_name_the_table_the_line_and_the_direction() {
+    let found = lint(
+        &["op.add_column('orders', sa.Column('note', sa.Text()))"],
+        &["op.drop_column('orders', 'note')"],
+    );
+    let drop = found.iter().find(|f| f.rule == Rule::DropColumn).unwrap();
+    assert_eq!(drop.direction, Direction::Downgrade);
+    assert_eq!(drop.severity, Severity::Error);
+    assert_eq!(drop.revision, "r1");
+    assert_eq!(drop.path, "versions/r1.py");
+    assert!(drop.message.contains("orders.note"), "{}", drop.message);
+    // def downgrade() is on line 16; its first statement on 17.
+    let text = source("\"r0\"", &["pass"], &["op.drop_column('orders', 'note')"]);
+    let line = text
+        .lines()
+        .position(|l| l.contains("drop_column"))
+        .unwrap()
+        + 1;
+    assert_eq!(drop.line, line);
+    let json = serde_json::to_value(drop).unwrap();
+    assert_eq!(json["rule"], "drop-column");
+    assert_eq!(json["severity"], "error");
+    assert_eq!(json["direction"], "downgrade");
+    assert_eq!(json["suppressed"], serde_json::Value::Null);
+}
+
+#[test]
+fn raw_sql_goes_through_the_sql_classifier() {
+    assert!(fires("drop-column", &["op.execute('ALTER TABLE t DROP COLUMN c')"], NOOP));
+    assert!(fires(
+        "drop-column",
+        &["op.execute(sa.text(\"\"\"", "    -- clean up; really", "    ALTER TABLE t DROP COLUMN c;", "    ANALYZE t;", "\"\"\"))"],
+        NOOP
+    ));
+    // A SQLAlchemy update without .where() is an update of every row; with one, it is not.
+    assert!(fires(
+        "update-without-where",
+        &["op.execute(accounts.update().values(active=True))"],
+        NOOP
+    ));
+    assert!(!fires(
+        "update-without-where",
+        &["op.execute(accounts.update().where(accounts.c.id == 1).values(active=True))"],
+        NOOP
+    ));
+    assert!(fires("delete-without-where", &["op.execute(sa.delete(sessions))"], NOOP));
+}
+
+#[test]
+fn batch_calls_take_the_blocks_table() {
+    let found = lint(
+        &[
+            "with op.batch_alter_table('users') as batch_op:",
+            "    batch_op.drop_column('legacy')",
+            "    batch_op.create_index('ix_users_name', ['name'])",
+        ],
+        &[
+            "with op.batch_alter_table('users') as batch_op:",
+            "    batch_op.drop_index('ix_users_name')",
+            "    batch_op.add_column(sa.Column('legacy', sa.Text()))",
+        ],
+    );
+    let drop = found.iter().find(|f| f.rule == Rule::DropColumn).unwrap();
+    assert!(drop.message.contains("users.legacy"), "{}", drop.message);
+    assert!(found
+        .iter()
+        .any(|f| f.rule == Rule::CreateIndexWithoutConcurrently && f.message.contains("users")));
+    assert!(!rules(&found).contains(&"downgrade-mismatch"), "{found:#?}");
+}
+
+#[test]
+fn tables_created_in_the_same_revision_are_not_flagged_as_locking() {
+    let found = lint(
+        &[
+            "op.execute('CREATE TABLE fresh (id int)')",
+            "op.add_column('fresh', sa.Column('n', sa.Integer(), nullable=False))",
+            "op.create_foreign_key('fk', 'fresh', 'users', ['n'], ['id'])",
+            "op.create_unique_constraint('uq', 'fresh', ['n'])",
+            "op.execute('ALTER TABLE fresh ALTER COLUMN n SET NOT NULL')",
+            "op.create_index('ix', 'fresh', ['n'])",
+        ],
+        &["op.drop_table('fresh')"],
+    );
+    let locking: Vec<_> = found
+        .iter()
+        .filter(|f| f.rule.category() == analysis::Category::Locking)
+        .collect();
+    assert!(locking.is_empty(), "{locking:#?}");
+}
+
+#[test]
+fn empty_revisions_fire_except_merges() {
+    assert!(fires("empty-revision", NOOP, NOOP));
+    assert!(!fires("empty-revision", &["op.drop_column('a', 'b')"], NOOP));
+    let merge = parse(&source("(\"a\", \"b\")", NOOP, NOOP));
+    assert!(!rules(&analysis::lint_revision(&merge, &LintOptions::default()))
+        .contains(&"empty-revision"));
+}
+
+#[test]
+fn server_version_changes_the_verdicts_that_depend_on_it() {
+    let constant_default =
+        ["op.add_column('users', sa.Column('tier', sa.String(10), server_default='free'))"];
+    let old = LintOptions {
+        pg_version: 10,
+        ..LintOptions::default()
+    };
+    assert!(rules(&lint_with(&constant_default, NOOP, &old)).contains(&"volatile-default"));
+    assert!(!rules(&lint(&constant_default, NOOP)).contains(&"volatile-default"));
+
+    // Before 12 ADD VALUE is refused in a transaction at all; since 12 only using it is.
+    let add_only = ["op.execute(\"ALTER TYPE mood ADD VALUE 'happy'\")"];
+    let pg11 = LintOptions {
+        pg_version: 11,
+        ..LintOptions::default()
+    };
+    assert!(rules(&lint_with(&add_only, NOOP, &pg11)).contains(&"enum-add-value-in-transaction"));
+    assert!(!rules(&lint(&add_only, NOOP)).contains(&"enum-add-value-in-transaction"));
+    let in_block = [
+        "with op.get_context().autocommit_block():",
+        "    op.execute(\"ALTER TYPE mood ADD VALUE 'happy'\")",
+    ];
+    assert!(!rules(&lint_with(&in_block, NOOP, &pg11)).contains(&"enum-add-value-in-transaction"));
+}
+
+#[test]
+fn suppression_comments_keep_the_finding_with_its_reason() {
+    let text = source(
+        "\"r0\"",
+        &[
+            "op.drop_column('users', 'legacy')  # alembic-tui: allow drop-column -- emptied in r0",
+            "op.drop_column('users', 'other')",
+        ],
+        &[
+            "# alembic-tui: allow downgrade-mismatch",
+            "pass",
+        ],
+    );
+    let found = analysis::lint_revision(&parse(&text), &LintOptions::default());
+    let drops: Vec<_> = found.iter().filter(|f| f.rule == Rule::DropColumn).collect();
+    assert_eq!(drops.len(), 2);
+    assert_eq!(drops[0].suppressed.as_deref(), Some("emptied in r0"));
+    assert!(!drops[0].is_blocking());
+    assert_eq!(drops[1].suppressed, None, "a trailing comment covers only its line");
+    // A comment on its own line covers the revision; a reason is not required.
+    assert!(found
+        .iter()
+        .filter(|f| f.rule == Rule::Irreversible)
+        .all(|f| f.suppressed.is_none()));
+    // A multi-line call: the comment may trail its last line.
+    let text = source(
+        "\"r0\"",
+        &[
+            "op.drop_table(",
+            "    'old_stuff',",
+            ")  # alembic-tui: allow drop-table -- archived",
+        ],
+        &["pass"],
+    );
+    let found = analysis::lint_revision(&parse(&text), &LintOptions::default());
+    let drop = found.iter().find(|f| f.rule == Rule::DropTable).unwrap();
+    assert_eq!(drop.suppressed.as_deref(), Some("archived"));
+    // `# alembic-tui:` inside a string is not a comment.
+    let text = source(
+        "\"r0\"",
+        &["op.execute('DROP TABLE x -- # alembic-tui: allow drop-table')"],
+        &["pass"],
+    );
+    let found = analysis::lint_revision(&parse(&text), &LintOptions::default());
+    assert!(found
+        .iter()
+        .any(|f| f.rule == Rule::DropTable && f.suppressed.is_none()));
+}
+
+#[test]
+fn config_levels_override_and_switch_off() {
+    let mut opts = LintOptions::default();
+    opts.levels.insert(Rule::DropIndex, Level::Is(Severity::Warning));
+    opts.levels.insert(Rule::DropTable, Level::Off);
+    let found = lint_with(
+        &["op.drop_index('ix', table_name='t')", "op.drop_table('t')"],
+        NOOP,
+        &opts,
+    );
+    let index = found.iter().find(|f| f.rule == Rule::DropIndex).unwrap();
+    assert_eq!(index.severity, Severity::Warning);
+    assert!(!rules(&found).contains(&"drop-table"));
+}
+
+#[test]
+fn edited_after_apply_compares_the_journaled_hash() {
+    let rev = parse(&source("\"r0\"", &["op.drop_column('a', 'b')"], NOOP));
+    let applied = vec![
+        analysis::AppliedHash {
+            revision: "r1".into(),
+            file_sha256: "00".repeat(32),
+        },
+        analysis::AppliedHash {
+            revision: "r1".into(),
+            file_sha256: "ab".repeat(32),
+        },
+    ];
+    let opts = LintOptions::default();
+    // The last journaled upgrade is what counts.
+    assert!(analysis::edited_after_apply(&rev, &"ab".repeat(32), &applied, &opts).is_empty());
+    let found = analysis::edited_after_apply(&rev, &"cd".repeat(32), &applied, &opts);
+    assert_eq!(rules(&found), ["edited-after-apply"]);
+    assert!(found[0].message.contains("r1.py"), "{}", found[0].message);
+    assert!(analysis::edited_after_apply(&rev, &"cd".repeat(32), &[], &opts).is_empty());
+}
+
+#[test]
+fn a_generated_2000_revision_project_lints() {
+    let dir = tempfile::tempdir().unwrap();
+    common::gen::write_project(dir.path(), &common::gen::big_project(2_000)).unwrap();
+    let config =
+        alembic_tui::project::discover(dir.path(), Some(&dir.path().join("alembic.ini")), "alembic")
+            .unwrap();
+    let project = alembic_tui::project::load(&config).unwrap();
+    let revs: Vec<&Revision> = project.revisions.iter().collect();
+    let found = analysis::lint_revisions(&revs, &LintOptions::default());
+    // Every generated revision creates a table and an index and drops both on the way down:
+    // the downgrade's drops are the only findings (the index is on the table it just made).
+    let count = |rule: Rule| found.iter().filter(|f| f.rule == rule).count();
+    assert_eq!(count(Rule::DropTable), 2_000);
+    assert_eq!(count(Rule::DropIndex), 2_000);
+    assert_eq!(found.len(), 4_000, "{:#?}", &found[..found.len().min(10)]);
+    assert!(found.iter().all(|f| f.direction == Direction::Downgrade));
+}
+
+#[test]
+#[ignore]
+fn dump() {
+    for case in CASES {
+        println!("== {}", case.rule);
+        for f in lint(case.fire.0, case.fire.1) {
+            println!("  + {} {} {}:{} {} {:?}", f.rule, f.severity.as_str(), f.direction.as_str(), f.line, f.message, f.suppressed);
+        }
+        for f in lint(case.quiet.0, case.quiet.1) {
+            println!("  - {} {} {}:{} {}", f.rule, f.severity.as_str(), f.direction.as_str(), f.line, f.message);
+        }
+    }
+}
