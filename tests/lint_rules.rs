@@ -6,9 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use alembic_tui::analysis::{
-    self, Direction, Finding, Level, LintOptions, Rule, Severity,
-};
+use alembic_tui::analysis::{self, Direction, Finding, Level, LintOptions, Rule, Severity};
 use alembic_tui::project::names::ModuleFinder;
 use alembic_tui::project::revision::{self, Revision};
 
@@ -32,8 +30,12 @@ fn source(down_revision: &str, upgrade: &[&str], downgrade: &[&str]) -> String {
 }
 
 fn parse(text: &str) -> Revision {
-    revision::from_source(Path::new("versions/r1.py"), text, &ModuleFinder::new(vec![]))
-        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+    revision::from_source(
+        Path::new("versions/r1.py"),
+        text,
+        &ModuleFinder::new(vec![]),
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 fn lint_with(upgrade: &[&str], downgrade: &[&str], opts: &LintOptions) -> Vec<Finding> {
@@ -261,10 +263,20 @@ fn findings_name_the_table_the_line_and_the_direction() {
 
 #[test]
 fn raw_sql_goes_through_the_sql_classifier() {
-    assert!(fires("drop-column", &["op.execute('ALTER TABLE t DROP COLUMN c')"], NOOP));
     assert!(fires(
         "drop-column",
-        &["op.execute(sa.text(\"\"\"", "    -- clean up; really", "    ALTER TABLE t DROP COLUMN c;", "    ANALYZE t;", "\"\"\"))"],
+        &["op.execute('ALTER TABLE t DROP COLUMN c')"],
+        NOOP
+    ));
+    assert!(fires(
+        "drop-column",
+        &[
+            "op.execute(sa.text(\"\"\"",
+            "    -- clean up; really",
+            "    ALTER TABLE t DROP COLUMN c;",
+            "    ANALYZE t;",
+            "\"\"\"))"
+        ],
         NOOP
     ));
     // A SQLAlchemy update without .where() is an update of every row; with one, it is not.
@@ -278,7 +290,11 @@ fn raw_sql_goes_through_the_sql_classifier() {
         &["op.execute(accounts.update().where(accounts.c.id == 1).values(active=True))"],
         NOOP
     ));
-    assert!(fires("delete-without-where", &["op.execute(sa.delete(sessions))"], NOOP));
+    assert!(fires(
+        "delete-without-where",
+        &["op.execute(sa.delete(sessions))"],
+        NOOP
+    ));
 }
 
 #[test]
@@ -326,10 +342,16 @@ fn tables_created_in_the_same_revision_are_not_flagged_as_locking() {
 #[test]
 fn empty_revisions_fire_except_merges() {
     assert!(fires("empty-revision", NOOP, NOOP));
-    assert!(!fires("empty-revision", &["op.drop_column('a', 'b')"], NOOP));
+    assert!(!fires(
+        "empty-revision",
+        &["op.drop_column('a', 'b')"],
+        NOOP
+    ));
     let merge = parse(&source("(\"a\", \"b\")", NOOP, NOOP));
-    assert!(!rules(&analysis::lint_revision(&merge, &LintOptions::default()))
-        .contains(&"empty-revision"));
+    assert!(
+        !rules(&analysis::lint_revision(&merge, &LintOptions::default()))
+            .contains(&"empty-revision")
+    );
 }
 
 #[test]
@@ -366,17 +388,20 @@ fn suppression_comments_keep_the_finding_with_its_reason() {
             "op.drop_column('users', 'legacy')  # alembic-tui: allow drop-column -- emptied in r0",
             "op.drop_column('users', 'other')",
         ],
-        &[
-            "# alembic-tui: allow downgrade-mismatch",
-            "pass",
-        ],
+        &["# alembic-tui: allow downgrade-mismatch", "pass"],
     );
     let found = analysis::lint_revision(&parse(&text), &LintOptions::default());
-    let drops: Vec<_> = found.iter().filter(|f| f.rule == Rule::DropColumn).collect();
+    let drops: Vec<_> = found
+        .iter()
+        .filter(|f| f.rule == Rule::DropColumn)
+        .collect();
     assert_eq!(drops.len(), 2);
     assert_eq!(drops[0].suppressed.as_deref(), Some("emptied in r0"));
     assert!(!drops[0].is_blocking());
-    assert_eq!(drops[1].suppressed, None, "a trailing comment covers only its line");
+    assert_eq!(
+        drops[1].suppressed, None,
+        "a trailing comment covers only its line"
+    );
     // A comment on its own line covers the revision; a reason is not required.
     assert!(found
         .iter()
@@ -410,7 +435,8 @@ fn suppression_comments_keep_the_finding_with_its_reason() {
 #[test]
 fn config_levels_override_and_switch_off() {
     let mut opts = LintOptions::default();
-    opts.levels.insert(Rule::DropIndex, Level::Is(Severity::Warning));
+    opts.levels
+        .insert(Rule::DropIndex, Level::Is(Severity::Warning));
     opts.levels.insert(Rule::DropTable, Level::Off);
     let found = lint_with(
         &["op.drop_index('ix', table_name='t')", "op.drop_table('t')"],
@@ -448,9 +474,12 @@ fn edited_after_apply_compares_the_journaled_hash() {
 fn a_generated_2000_revision_project_lints() {
     let dir = tempfile::tempdir().unwrap();
     common::gen::write_project(dir.path(), &common::gen::big_project(2_000)).unwrap();
-    let config =
-        alembic_tui::project::discover(dir.path(), Some(&dir.path().join("alembic.ini")), "alembic")
-            .unwrap();
+    let config = alembic_tui::project::discover(
+        dir.path(),
+        Some(&dir.path().join("alembic.ini")),
+        "alembic",
+    )
+    .unwrap();
     let project = alembic_tui::project::load(&config).unwrap();
     let revs: Vec<&Revision> = project.revisions.iter().collect();
     let found = analysis::lint_revisions(&revs, &LintOptions::default());
@@ -469,10 +498,25 @@ fn dump() {
     for case in CASES {
         println!("== {}", case.rule);
         for f in lint(case.fire.0, case.fire.1) {
-            println!("  + {} {} {}:{} {} {:?}", f.rule, f.severity.as_str(), f.direction.as_str(), f.line, f.message, f.suppressed);
+            println!(
+                "  + {} {} {}:{} {} {:?}",
+                f.rule,
+                f.severity.as_str(),
+                f.direction.as_str(),
+                f.line,
+                f.message,
+                f.suppressed
+            );
         }
         for f in lint(case.quiet.0, case.quiet.1) {
-            println!("  - {} {} {}:{} {}", f.rule, f.severity.as_str(), f.direction.as_str(), f.line, f.message);
+            println!(
+                "  - {} {} {}:{} {}",
+                f.rule,
+                f.severity.as_str(),
+                f.direction.as_str(),
+                f.line,
+                f.message
+            );
         }
     }
 }

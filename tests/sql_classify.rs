@@ -48,7 +48,9 @@ fn quoted_identifiers_keep_their_case_and_unquoted_ones_fold() {
 
 #[test]
 fn keywords_inside_strings_and_comments_are_not_statements() {
-    assert!(rules_of("INSERT INTO audit (what) VALUES ('DROP TABLE users; TRUNCATE t')").is_empty());
+    assert!(
+        rules_of("INSERT INTO audit (what) VALUES ('DROP TABLE users; TRUNCATE t')").is_empty()
+    );
     assert!(rules_of("-- DROP TABLE users;\nSELECT 1").is_empty());
     assert!(rules_of("/* TRUNCATE t; /* nested; */ DELETE FROM t */ SELECT 1").is_empty());
     assert_eq!(
@@ -91,7 +93,10 @@ fn multi_statement_strings_are_split_and_each_judged() {
     );
     assert_eq!(rules, ["drop-column", "update-without-where"]);
     let none = HashSet::new();
-    let facts = analyze("CREATE TABLE n (id int); INSERT INTO n VALUES (1)", &ctx(&none));
+    let facts = analyze(
+        "CREATE TABLE n (id int); INSERT INTO n VALUES (1)",
+        &ctx(&none),
+    );
     assert!(facts.schema && facts.data);
 }
 
@@ -104,8 +109,14 @@ fn statements_sqlparser_cannot_read_are_still_judged() {
             "DROP INDEX CONCURRENTLY IF EXISTS ix_a",
             &["drop-index", "concurrently-inside-transaction"],
         ),
-        ("ALTER TABLE t ADD CONSTRAINT uq UNIQUE USING INDEX ix_t", &[]),
-        ("ALTER TABLE t ADD CONSTRAINT pk PRIMARY KEY USING INDEX ix_t", &[]),
+        (
+            "ALTER TABLE t ADD CONSTRAINT uq UNIQUE USING INDEX ix_t",
+            &[],
+        ),
+        (
+            "ALTER TABLE t ADD CONSTRAINT pk PRIMARY KEY USING INDEX ix_t",
+            &[],
+        ),
         (
             "ALTER TABLE ONLY t ALTER COLUMN c SET DATA TYPE bigint USING c::bigint",
             &["alter-column-type"],

@@ -95,9 +95,7 @@ enum ConstraintKind {
 }
 
 fn positional<'a>(call: &'a OpCall, index: usize, name: &str) -> Option<&'a Value> {
-    call.args
-        .get(index)
-        .or_else(|| keyword(&call.kwargs, name))
+    call.args.get(index).or_else(|| keyword(&call.kwargs, name))
 }
 
 fn keyword<'a>(kwargs: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
@@ -233,8 +231,16 @@ fn data_expression(value: &Value) -> Option<Action> {
     for verb in ["update", "delete", "insert"] {
         let method = format!(".{verb}(");
         let table = if let Some(at) = whole.find(&method) {
-            whole[..at].rsplit(['(', ' ', ',']).next().unwrap_or("?").to_owned()
-        } else if func == verb || func.ends_with(&format!(".{verb}")) || whole.starts_with(&format!("sa.{verb}(")) || whole.starts_with(&format!("{verb}(")) {
+            whole[..at]
+                .rsplit(['(', ' ', ','])
+                .next()
+                .unwrap_or("?")
+                .to_owned()
+        } else if func == verb
+            || func.ends_with(&format!(".{verb}"))
+            || whole.starts_with(&format!("sa.{verb}("))
+            || whole.starts_with(&format!("{verb}("))
+        {
             args.first().map(render).unwrap_or_else(|| "?".to_owned())
         } else {
             continue;
@@ -304,7 +310,9 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
             },
             concurrently: is_true(kw("postgresql_concurrently")),
         },
-        "create_foreign_key" | "create_check_constraint" | "create_unique_constraint"
+        "create_foreign_key"
+        | "create_check_constraint"
+        | "create_unique_constraint"
         | "create_primary_key" => {
             let kind = match name {
                 "create_foreign_key" => ConstraintKind::ForeignKey,
@@ -363,7 +371,11 @@ fn actions(body: &Body) -> Vec<(&OpCall, Action)> {
 
 /// The bare name PostgreSQL would compare (no schema, no quotes).
 fn bare(name: &str) -> String {
-    name.rsplit('.').next().unwrap_or(name).trim_matches('"').to_owned()
+    name.rsplit('.')
+        .next()
+        .unwrap_or(name)
+        .trim_matches('"')
+        .to_owned()
 }
 
 /// What one body does, for the rules that look at both bodies.
@@ -462,7 +474,11 @@ fn lint_body(
                     .push((Object::Table(bare(table)), None, call.line));
                 summary.dropped_tables.push((bare(table), call.line));
                 if !fresh(table) {
-                    emit(out, Rule::DropTable, sql_rules::drop_message("table", table));
+                    emit(
+                        out,
+                        Rule::DropTable,
+                        sql_rules::drop_message("table", table),
+                    );
                 }
             }
             Action::AddColumn { table, column } => {
@@ -488,7 +504,11 @@ fn lint_body(
                     &column.default,
                     &ctx,
                 ) {
-                    emit(out, rule, message.replacen(&format!(" {t}."), &format!(" {table}."), 1));
+                    emit(
+                        out,
+                        rule,
+                        message.replacen(&format!(" {t}."), &format!(" {table}."), 1),
+                    );
                 }
                 added_columns.insert((t, column.name.clone()));
             }
@@ -517,10 +537,14 @@ fn lint_body(
                 type_text,
                 new_name,
             } => {
-                let new_here = fresh(table)
-                    || added_columns.contains(&(bare(table), column.clone()));
+                let new_here =
+                    fresh(table) || added_columns.contains(&(bare(table), column.clone()));
                 if *set_not_null && !new_here {
-                    emit(out, Rule::SetNotNull, sql_rules::set_not_null_message(table, column));
+                    emit(
+                        out,
+                        Rule::SetNotNull,
+                        sql_rules::set_not_null_message(table, column),
+                    );
                 }
                 if let (Some(ty), false) = (type_text, new_here) {
                     emit(
@@ -542,15 +566,17 @@ fn lint_body(
                 table,
                 concurrently,
             } => {
-                summary.created.push((
-                    Object::Index(name.clone()),
-                    Some(bare(table)),
-                    call.line,
-                ));
+                summary
+                    .created
+                    .push((Object::Index(name.clone()), Some(bare(table)), call.line));
                 for (rule, message) in
                     sql_rules::create_index_verdicts(name, &bare(table), *concurrently, &ctx)
                 {
-                    emit(out, rule, message.replace(&format!(" on {} ", bare(table)), &format!(" on {table} ")));
+                    emit(
+                        out,
+                        rule,
+                        message.replace(&format!(" on {} ", bare(table)), &format!(" on {table} ")),
+                    );
                 }
             }
             Action::DropIndex {
@@ -558,11 +584,16 @@ fn lint_body(
                 table,
                 concurrently,
             } => {
-                summary
-                    .dropped
-                    .push((Object::Index(name.clone()), table.as_deref().map(bare), call.line));
+                summary.dropped.push((
+                    Object::Index(name.clone()),
+                    table.as_deref().map(bare),
+                    call.line,
+                ));
                 if !table.as_deref().is_some_and(fresh) {
-                    let on = table.as_ref().map(|t| format!(" on {t}")).unwrap_or_default();
+                    let on = table
+                        .as_ref()
+                        .map(|t| format!(" on {t}"))
+                        .unwrap_or_default();
                     emit(out, Rule::DropIndex, format!("drops index {name}{on}"));
                 }
                 if *concurrently && !call.autocommit {
@@ -623,7 +654,11 @@ fn lint_body(
                 }
             }
             Action::RenameTable { old, new } => {
-                emit(out, Rule::RenameTable, sql_rules::rename_table_message(old, new));
+                emit(
+                    out,
+                    Rule::RenameTable,
+                    sql_rules::rename_table_message(old, new),
+                );
             }
             Action::Sql(sql) => {
                 let facts = sql_rules::analyze(sql, &ctx);
@@ -787,7 +822,9 @@ fn describe(object: &Object) -> String {
 /// `downgrade-mismatch`: what the upgrade creates the downgrade must drop, what it drops the
 /// downgrade must re-create, and back. Dropping or creating a whole table covers what is on it.
 fn mismatches(up: &Summary, down: &Summary, down_line: usize, out: &mut Vec<RawFinding>) {
-    let has = |list: &[(Object, Option<String>, usize)], object: &Object, table: &Option<String>| {
+    let has = |list: &[(Object, Option<String>, usize)],
+               object: &Object,
+               table: &Option<String>| {
         let table = match object {
             Object::Column(t, _) => Some(t.clone()),
             _ => table.clone(),
@@ -839,7 +876,11 @@ fn mismatches(up: &Summary, down: &Summary, down_line: usize, out: &mut Vec<RawF
                     message: format!(
                         "downgrade {verb} {} that the upgrade never {}",
                         describe(object),
-                        if verb == "creates" { "dropped" } else { "created" }
+                        if verb == "creates" {
+                            "dropped"
+                        } else {
+                            "created"
+                        }
                     ),
                 });
             }
@@ -898,7 +939,11 @@ fn renames(summary: &Summary, other: &Summary, direction: Direction, out: &mut V
             if created == dropped {
                 continue;
             }
-            let mut new_sorted = summary.table_columns.get(created).cloned().unwrap_or_default();
+            let mut new_sorted = summary
+                .table_columns
+                .get(created)
+                .cloned()
+                .unwrap_or_default();
             new_sorted.sort();
             if !new_sorted.is_empty() && new_sorted == old_sorted {
                 out.push(RawFinding {

@@ -121,7 +121,10 @@ impl<'o> StepReview<'o> {
         );
         let mut flags = facts.flags;
         for (ty, value) in uses_of_new_enum_values(&self.enum_values, sql) {
-            flags.push((Rule::EnumAddValueInTransaction, enum_use_message(&ty, &value)));
+            flags.push((
+                Rule::EnumAddValueInTransaction,
+                enum_use_message(&ty, &value),
+            ));
         }
         self.note(&facts.created, &facts.enum_values);
         flags
@@ -378,10 +381,16 @@ mod ast {
         }
     }
 
-    fn default_kind(options: &[sqlparser::ast::ColumnOptionDef], data_type: &DataType) -> DefaultKind {
+    fn default_kind(
+        options: &[sqlparser::ast::ColumnOptionDef],
+        data_type: &DataType,
+    ) -> DefaultKind {
         // serial types are an integer with a nextval() default.
         let type_text = data_type.to_string().to_lowercase();
-        if matches!(type_text.as_str(), "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2") {
+        if matches!(
+            type_text.as_str(),
+            "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+        ) {
             return DefaultKind::Volatile("nextval".to_owned());
         }
         for option in options {
@@ -464,7 +473,11 @@ mod ast {
             }
             Statement::CreateIndex(ci) => {
                 facts.schema = true;
-                let index = ci.name.as_ref().map(display).unwrap_or_else(|| "(unnamed)".to_owned());
+                let index = ci
+                    .name
+                    .as_ref()
+                    .map(display)
+                    .unwrap_or_else(|| "(unnamed)".to_owned());
                 if let Some(name) = &ci.name {
                     facts.created.push(Object::Index(bare(name)));
                 }
@@ -511,20 +524,31 @@ mod ast {
             AlterTableOperation::AddColumn { column_def, .. } => {
                 let column = fold(&column_def.name);
                 let not_null = column_def.options.iter().any(|o| {
-                    matches!(o.option, ColumnOption::NotNull | ColumnOption::PrimaryKey(_))
+                    matches!(
+                        o.option,
+                        ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
+                    )
                 });
                 let default = default_kind(&column_def.options, &column_def.data_type);
-                facts.created.push(Object::Column(table.to_owned(), column.clone()));
-                for (rule, message) in add_column_verdicts(table, &column, not_null, &default, ctx) {
+                facts
+                    .created
+                    .push(Object::Column(table.to_owned(), column.clone()));
+                for (rule, message) in add_column_verdicts(table, &column, not_null, &default, ctx)
+                {
                     facts.flag(rule, message);
                 }
             }
             AlterTableOperation::DropColumn { column_names, .. } => {
                 for c in column_names {
                     let column = fold(c);
-                    facts.dropped.push(Object::Column(table.to_owned(), column.clone()));
+                    facts
+                        .dropped
+                        .push(Object::Column(table.to_owned(), column.clone()));
                     if !fresh {
-                        facts.flag(Rule::DropColumn, drop_message("column", &format!("{shown}.{column}")));
+                        facts.flag(
+                            Rule::DropColumn,
+                            drop_message("column", &format!("{shown}.{column}")),
+                        );
                     }
                 }
             }
@@ -560,8 +584,12 @@ mod ast {
                     TableConstraint::ForeignKey(_) if !not_valid => {
                         Some(fk_verdict(&shown_name, shown))
                     }
-                    TableConstraint::Check(_) if !not_valid => Some(check_verdict(&shown_name, shown)),
-                    TableConstraint::Unique(_) => Some(unique_verdict("unique", &shown_name, shown)),
+                    TableConstraint::Check(_) if !not_valid => {
+                        Some(check_verdict(&shown_name, shown))
+                    }
+                    TableConstraint::Unique(_) => {
+                        Some(unique_verdict("unique", &shown_name, shown))
+                    }
                     TableConstraint::PrimaryKey(_) => {
                         Some(unique_verdict("primary key", &shown_name, shown))
                     }
@@ -578,9 +606,10 @@ mod ast {
                 Rule::RenameColumn,
                 rename_column_message(shown, &fold(old_column_name), &fold(new_column_name)),
             ),
-            AlterTableOperation::RenameTable { table_name } => {
-                facts.flag(Rule::RenameTable, rename_table_message(shown, &table_name.to_string()))
-            }
+            AlterTableOperation::RenameTable { table_name } => facts.flag(
+                Rule::RenameTable,
+                rename_table_message(shown, &table_name.to_string()),
+            ),
             AlterTableOperation::AlterColumn { column_name, op } if !fresh => {
                 let column = fold(column_name);
                 match op {
@@ -644,9 +673,7 @@ pub(crate) fn set_not_null_message(table: &str, column: &str) -> String {
 }
 
 pub(crate) fn alter_type_message(table: &str, column: &str, ty: &str) -> String {
-    format!(
-        "changes the type of {table}.{column} to {ty}: may rewrite the table and lose data"
-    )
+    format!("changes the type of {table}.{column} to {ty}: may rewrite the table and lose data")
 }
 
 /// `ALTER TYPE … ADD VALUE`: refused in a transaction block before PostgreSQL 12; since 12 the
@@ -854,7 +881,10 @@ mod keywords {
             w.eat("TABLE");
             w.eat("ONLY");
             let (_, shown) = w.name();
-            facts.flag(Rule::Truncate, format!("truncates {shown}: every row is deleted"));
+            facts.flag(
+                Rule::Truncate,
+                format!("truncates {shown}: every row is deleted"),
+            );
             return facts;
         }
         if w.eat("DELETE") {
@@ -936,7 +966,10 @@ mod keywords {
             let (_, ty) = w.name();
             if w.eat_all(&["ADD", "VALUE"]) {
                 w.eat_all(&["IF", "NOT", "EXISTS"]);
-                let value = w.toks.get(w.at).map(|t| t.name.trim_matches('\'').to_owned());
+                let value = w
+                    .toks
+                    .get(w.at)
+                    .map(|t| t.name.trim_matches('\'').to_owned());
                 enum_add_value(&mut facts, &ty, &value.unwrap_or_default(), ctx);
             }
             return facts;
@@ -956,7 +989,8 @@ mod keywords {
             facts.schema = true;
         }
         // Nothing recognised: still refuse to call it safe if it drops or empties something.
-        if !facts.schema && !facts.data && (has_word(&toks, "DROP") || has_word(&toks, "TRUNCATE")) {
+        if !facts.schema && !facts.data && (has_word(&toks, "DROP") || has_word(&toks, "TRUNCATE"))
+        {
             facts.schema = true;
         }
         facts
@@ -972,15 +1006,17 @@ mod keywords {
             let mut text = statement.text.as_str();
             loop {
                 let upper = text.trim_start().to_uppercase();
-                let cut = ["BEGIN", "DECLARE", "END IF", "END LOOP", "END", "ELSE", "THEN"]
-                    .iter()
-                    .find(|k| {
-                        upper.starts_with(**k)
-                            && upper[k.len()..]
-                                .chars()
-                                .next()
-                                .is_none_or(|c| c.is_whitespace())
-                    });
+                let cut = [
+                    "BEGIN", "DECLARE", "END IF", "END LOOP", "END", "ELSE", "THEN",
+                ]
+                .iter()
+                .find(|k| {
+                    upper.starts_with(**k)
+                        && upper[k.len()..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| c.is_whitespace())
+                });
                 match cut {
                     Some(k) => text = text.trim_start()[k.len()..].trim_start(),
                     None => break,
@@ -1001,7 +1037,10 @@ mod keywords {
         ctx: &SqlContext,
     ) {
         let fresh = ctx.created_tables.contains(table);
-        let mut w = Words { toks: clause, at: 0 };
+        let mut w = Words {
+            toks: clause,
+            at: 0,
+        };
         if w.eat("DROP") {
             if w.eat("CONSTRAINT") {
                 w.eat_all(&["IF", "EXISTS"]);
@@ -1021,7 +1060,9 @@ mod keywords {
             w.eat("COLUMN");
             w.eat_all(&["IF", "EXISTS"]);
             let (column, _) = w.name();
-            facts.dropped.push(Object::Column(table.to_owned(), column.clone()));
+            facts
+                .dropped
+                .push(Object::Column(table.to_owned(), column.clone()));
             if !fresh {
                 facts.flag(
                     Rule::DropColumn,
@@ -1037,7 +1078,9 @@ mod keywords {
                 facts.created.push(Object::Constraint(name.clone()));
                 constraint_name = Some(name);
             }
-            let shown_name = constraint_name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
+            let shown_name = constraint_name
+                .clone()
+                .unwrap_or_else(|| "(unnamed)".to_owned());
             let rest = w.rest();
             let not_valid = rest
                 .windows(2)
@@ -1046,7 +1089,11 @@ mod keywords {
             let verdict = match kind.as_str() {
                 "FOREIGN" if !not_valid => Some(fk_verdict(&shown_name, shown)),
                 "CHECK" if !not_valid => Some(check_verdict(&shown_name, shown)),
-                "UNIQUE" | "PRIMARY" if has_top_word(rest, "USING") && has_top_word(rest, "INDEX") => None,
+                "UNIQUE" | "PRIMARY"
+                    if has_top_word(rest, "USING") && has_top_word(rest, "INDEX") =>
+                {
+                    None
+                }
                 "UNIQUE" => Some(unique_verdict("unique", &shown_name, shown)),
                 "PRIMARY" => Some(unique_verdict("primary key", &shown_name, shown)),
                 "FOREIGN" | "CHECK" | "EXCLUDE" => None,
@@ -1084,8 +1131,12 @@ mod keywords {
                             None => DefaultKind::Constant,
                         },
                     };
-                    facts.created.push(Object::Column(table.to_owned(), column.clone()));
-                    for (rule, message) in add_column_verdicts(table, &column, not_null, &default, ctx) {
+                    facts
+                        .created
+                        .push(Object::Column(table.to_owned(), column.clone()));
+                    for (rule, message) in
+                        add_column_verdicts(table, &column, not_null, &default, ctx)
+                    {
                         facts.flag(rule, message);
                     }
                     None

@@ -71,7 +71,11 @@ mod tests {
     #[test]
     fn trailing_comments_cover_their_statement_and_own_line_comments_the_revision() {
         let allows = parse(&[
-            comment(4, "# alembic-tui: allow drop-column -- moved to archive", false),
+            comment(
+                4,
+                "# alembic-tui: allow drop-column -- moved to archive",
+                false,
+            ),
             comment(1, "#alembic-tui: allow drop-index, truncate", true),
             comment(2, "# alembic-tui: allow no-such-rule -- x", true),
             comment(3, "# alembic-tui: deny drop-table", true),

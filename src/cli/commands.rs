@@ -82,6 +82,23 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             Outcome::Done
         });
     }
+    if let Command::Lint {
+        range,
+        pending,
+        format,
+    } = &args.command
+    {
+        return crate::cli::lint::run(
+            args,
+            &ws,
+            cwd,
+            range.as_deref(),
+            *pending,
+            *format,
+            out,
+            warn,
+        );
+    }
     run_simple(args, &ws, out, warn)?;
     Ok(Outcome::Done)
 }
@@ -93,7 +110,7 @@ fn run_simple(
     warn: &mut dyn Write,
 ) -> Result<()> {
     match &args.command {
-        Command::Status { .. } => Ok(()),
+        Command::Status { .. } | Command::Lint { .. } => Ok(()),
         Command::Heads => {
             let heads = ws.map.heads();
             output::revisions(out, ws, &heads, output::Detail::Summary, args.json)
@@ -137,7 +154,7 @@ fn run_simple(
 }
 
 /// The settings that apply: the user's config file, then alembic-tui.yaml beside alembic.ini.
-fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
+pub fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
     let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
     paths.push(config::project_config_path(ws.project.config.ini_dir()));
     let layers = Layers::read(&paths)?;
@@ -161,7 +178,7 @@ fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
 }
 
 /// Connects as the profile says and reads the version table's rows.
-fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
+pub(crate) fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
     let (settings, url) = settings(args, ws)?;
     let table = VersionTable {
         table: settings.version_table.clone(),

@@ -105,10 +105,16 @@ pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
             continue;
         }
         let start = token.start().to_usize();
-        let comment = source.get(start..token.end().to_usize()).unwrap_or_default();
+        let comment = source
+            .get(start..token.end().to_usize())
+            .unwrap_or_default();
         if comment.contains("alembic-tui:") {
             let line = lines.line_of(start);
-            let line_start = lines.starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+            let line_start = lines
+                .starts
+                .get(line.saturating_sub(1))
+                .copied()
+                .unwrap_or(0);
             module.tool_comments.push(ToolComment {
                 line,
                 text: comment.to_owned(),
@@ -356,9 +362,7 @@ impl<'a> Visitor<'a> for OpCollector<'_> {
                         self.ops.push(OpCall {
                             name,
                             line: self.lines.line_of(call.start().to_usize()),
-                            end_line: self
-                                .lines
-                                .line_of(call.end().to_usize().saturating_sub(1)),
+                            end_line: self.lines.line_of(call.end().to_usize().saturating_sub(1)),
                             args: positional(&call.arguments, self.source),
                             kwargs: keywords(&call.arguments, self.source),
                             autocommit: self.autocommit_depth > 0,

@@ -1,0 +1,305 @@
+//! `lint [RANGE] [--pending] [--format text|json|github]`: the review rules over the chosen
+//! revisions, printed for people, scripts or GitHub annotations; `edited-after-apply` from the
+//! journal of executed steps when one exists.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use sha2::{Digest, Sha256};
+
+use crate::analysis::{self, AppliedHash, Finding, LintOptions, Severity};
+use crate::cli::args::Args;
+use crate::cli::commands::{self, Outcome, Workspace};
+use crate::config::{self, Layers};
+use crate::project::Revision;
+
+/// How `lint` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// `path:line: severity rule: message`, one per line, and a summary.
+    Text,
+    /// The list of findings as JSON (also `--json`).
+    Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`), annotating the diff.
+    Github,
+}
+
+/// Runs `lint`: exit 1 (Attention) when an unsuppressed error-level finding remains.
+pub fn run(
+    args: &Args,
+    ws: &Workspace,
+    cwd: &Path,
+    range: Option<&str>,
+    pending: bool,
+    format: LintFormat,
+    out: &mut dyn Write,
+    warn: &mut dyn Write,
+) -> Result<Outcome> {
+    let opts = lint_options(ws)?;
+    let ids = chosen(args, ws, range, pending)?;
+    let by_id: HashMap<&str, &Revision> = ws
+        .project
+        .revisions
+        .iter()
+        .map(|r| (r.id.as_str(), r))
+        .collect();
+    let revs: Vec<&Revision> = ids
+        .iter()
+        .filter_map(|id| by_id.get(id.as_str()).copied())
+        .collect();
+    let mut findings = analysis::lint_revisions(&revs, &opts);
+    findings.extend(edited_after_apply(args, ws, &revs, &opts, warn));
+    let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+    for f in &mut findings {
+        f.path = relative(&f.path, &cwd);
+    }
+    let format = if args.json { LintFormat::Json } else { format };
+    print(out, &findings, format)?;
+    Ok(if findings.iter().any(Finding::is_blocking) {
+        Outcome::Attention
+    } else {
+        Outcome::Done
+    })
+}
+
+/// The config files' `lint:` sections (user file, then alembic-tui.yaml beside alembic.ini).
+fn lint_options(ws: &Workspace) -> Result<LintOptions> {
+    let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
+    paths.push(config::project_config_path(ws.project.config.ini_dir()));
+    Ok(Layers::read(&paths)?.lint_options()?)
+}
+
+/// The revisions to lint, newest first: all, a `start:end` range as `history -r`, the revisions
+/// one identifier names, or (`--pending`) what `upgrade heads` would run on the database.
+fn chosen(args: &Args, ws: &Workspace, range: Option<&str>, pending: bool) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = match range {
+        None => ws
+            .map
+            .history(None, None)?
+            .iter()
+            .map(|n| n.id().to_owned())
+            .collect(),
+        Some(range) => match range.split_once(':') {
+            Some((lower, upper)) => {
+                let side = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+                let (lower, upper) = (side(lower), side(upper));
+                ws.map
+                    .history(lower.as_deref(), upper.as_deref())
+                    .with_context(|| format!("lint range {range:?}"))?
+                    .iter()
+                    .map(|n| n.id().to_owned())
+                    .collect()
+            }
+            None => ws
+                .map
+                .resolve(range)
+                .with_context(|| format!("lint revision {range:?}"))?,
+        },
+    };
+    if pending {
+        let rows = commands::read_current(args, ws)?;
+        let steps = ws.map.plan_upgrade(&rows, "heads").with_context(|| {
+            format!(
+                "planning upgrade heads from the version table's rows [{}]",
+                rows.join(", ")
+            )
+        })?;
+        let pending: Vec<&str> = steps.iter().map(|s| s.revision.as_str()).collect();
+        ids.retain(|id| pending.contains(&id.as_str()));
+    }
+    Ok(ids)
+}
+
+/// The journal of executed steps: `journal.jsonl` in alembic-tui's data directory
+/// (`$ALEMBIC_TUI_DATA_DIR`, else the platform's data directory).
+fn journal_path() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ALEMBIC_TUI_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("journal.jsonl"));
+    }
+    directories::ProjectDirs::from("", "", "alembic-tui")
+        .map(|d| d.data_dir().join("journal.jsonl"))
+}
+
+/// One journal line, as far as `edited-after-apply` needs it.
+#[derive(Debug, serde::Deserialize)]
+struct JournalLine {
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    direction: String,
+    #[serde(default)]
+    revision: String,
+    #[serde(default)]
+    file_sha256: String,
+    #[serde(default)]
+    outcome: String,
+}
+
+/// The upgrades the journal recorded against the database this run points at (matched by the
+/// redacted URL, as the journal stores it), oldest first. Failed or cancelled steps do not count.
+pub fn applied_hashes(journal: &str, target: &str) -> Vec<AppliedHash> {
+    journal
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str::<JournalLine>(l).ok())
+        .filter(|e| e.target == target && e.direction == "upgrade" && !e.file_sha256.is_empty())
+        .filter(|e| {
+            let outcome = e.outcome.to_ascii_lowercase();
+            !(outcome.contains("fail") || outcome.contains("cancel") || outcome.contains("error"))
+        })
+        .map(|e| AppliedHash {
+            revision: e.revision,
+            file_sha256: e.file_sha256,
+        })
+        .collect()
+}
+
+/// The sha256 of a file's bytes, in lower-case hex.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// `edited-after-apply` for `revs`, when a journal exists and a database URL resolves (no
+/// connection is made). Without either there is nothing to compare with.
+fn edited_after_apply(
+    args: &Args,
+    ws: &Workspace,
+    revs: &[&Revision],
+    opts: &LintOptions,
+    warn: &mut dyn Write,
+) -> Vec<Finding> {
+    let Some(path) = journal_path() else {
+        return Vec::new();
+    };
+    let journal = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(err) => {
+            let _ = writeln!(
+                warn,
+                "warning: {}: cannot read the journal: {err}",
+                path.display()
+            );
+            return Vec::new();
+        }
+    };
+    let Ok((_, url)) = commands::settings(args, ws) else {
+        return Vec::new();
+    };
+    let applied = applied_hashes(&journal, &config::redact(&url.url));
+    let mut found = Vec::new();
+    for rev in revs {
+        if !applied.iter().any(|a| a.revision == rev.id) {
+            continue;
+        }
+        match file_sha256(&rev.path) {
+            Ok(hash) => found.extend(analysis::edited_after_apply(rev, &hash, &applied, opts)),
+            Err(err) => {
+                let _ = writeln!(warn, "warning: {}: cannot read: {err}", rev.path.display());
+            }
+        }
+    }
+    found
+}
+
+/// `path` relative to `cwd` when it lies below it (what CI annotations and editors expect).
+fn relative(path: &str, cwd: &Path) -> String {
+    Path::new(path)
+        .strip_prefix(cwd)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.to_owned())
+}
+
+fn print(out: &mut dyn Write, findings: &[Finding], format: LintFormat) -> Result<()> {
+    match format {
+        LintFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, findings)?;
+            writeln!(out)?;
+        }
+        LintFormat::Text => {
+            for f in findings {
+                write!(
+                    out,
+                    "{}:{}: {} {} [{} {}] {}",
+                    f.path,
+                    f.line,
+                    f.severity.as_str(),
+                    f.rule,
+                    short(&f.revision),
+                    f.direction.as_str(),
+                    f.message
+                )?;
+                match &f.suppressed {
+                    Some(reason) => writeln!(out, " (suppressed: {reason})")?,
+                    None => writeln!(out)?,
+                }
+            }
+            let count = |s: Severity| {
+                findings
+                    .iter()
+                    .filter(|f| f.severity == s && f.suppressed.is_none())
+                    .count()
+            };
+            let suppressed = findings.iter().filter(|f| f.suppressed.is_some()).count();
+            writeln!(
+                out,
+                "{} finding(s): {} error(s), {} warning(s), {} info, {} suppressed",
+                findings.len(),
+                count(Severity::Error),
+                count(Severity::Warning),
+                count(Severity::Info),
+                suppressed
+            )?;
+        }
+        LintFormat::Github => {
+            for f in findings {
+                let level = match (f.severity, &f.suppressed) {
+                    (_, Some(_)) | (Severity::Info, _) => "notice",
+                    (Severity::Warning, _) => "warning",
+                    (Severity::Error, _) => "error",
+                };
+                let mut message = format!(
+                    "{} ({} {})",
+                    f.message,
+                    short(&f.revision),
+                    f.direction.as_str()
+                );
+                if let Some(reason) = &f.suppressed {
+                    message.push_str(&format!(" [suppressed: {reason}]"));
+                }
+                writeln!(
+                    out,
+                    "::{level} file={},line={},title={}::{}",
+                    github_property(&f.path),
+                    f.line,
+                    github_property(f.rule.id()),
+                    github_data(&message)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+/// GitHub's escaping for a workflow command's message.
+fn github_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// GitHub's escaping for a workflow command's property values.
+fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
+}
