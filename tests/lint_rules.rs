@@ -493,30 +493,21 @@ fn a_generated_2000_revision_project_lints() {
 }
 
 #[test]
-#[ignore]
-fn dump() {
-    for case in CASES {
-        println!("== {}", case.rule);
-        for f in lint(case.fire.0, case.fire.1) {
-            println!(
-                "  + {} {} {}:{} {} {:?}",
-                f.rule,
-                f.severity.as_str(),
-                f.direction.as_str(),
-                f.line,
-                f.message,
-                f.suppressed
-            );
-        }
-        for f in lint(case.quiet.0, case.quiet.1) {
-            println!(
-                "  - {} {} {}:{} {}",
-                f.rule,
-                f.severity.as_str(),
-                f.direction.as_str(),
-                f.line,
-                f.message
-            );
+fn every_rule_has_a_section_in_docs_rules_md() {
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))
+        .unwrap();
+    let sections: Vec<&str> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("### "))
+        .collect();
+    let ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+    assert_eq!(sections, ids, "docs/rules.md: one section per rule, in Rule::ALL order");
+    for rule in Rule::ALL {
+        let at = docs.find(&format!("### {}\n", rule.id())).unwrap();
+        let section = &docs[at..];
+        let section = &section[..section[4..].find("\n### ").map_or(section.len(), |e| e + 4)];
+        for part in ["**Catches**", "**Why it hurts**", "**Safer**"] {
+            assert!(section.contains(part), "{}: no {part}", rule.id());
         }
     }
 }
