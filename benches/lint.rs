@@ -84,11 +84,16 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("lint command (load + graph + rules + JSON)", |b| {
         b.iter(|| {
-            let args =
-                Args::parse_from(["alembic-tui", "-c", &ini.to_string_lossy(), "--json", "lint"]);
+            let args = Args::parse_from([
+                "alembic-tui",
+                "-c",
+                &ini.to_string_lossy(),
+                "--json",
+                "lint",
+            ]);
             let mut out = Vec::with_capacity(1 << 20);
-            let _ = commands::run(&args, Path::new("."), &mut out, &mut std::io::sink())
-                .expect("run");
+            let _ =
+                commands::run(&args, Path::new("."), &mut out, &mut std::io::sink()).expect("run");
             out.len()
         })
     });

@@ -501,7 +501,10 @@ fn every_rule_has_a_section_in_docs_rules_md() {
         .filter_map(|l| l.strip_prefix("### "))
         .collect();
     let ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
-    assert_eq!(sections, ids, "docs/rules.md: one section per rule, in Rule::ALL order");
+    assert_eq!(
+        sections, ids,
+        "docs/rules.md: one section per rule, in Rule::ALL order"
+    );
     for rule in Rule::ALL {
         let at = docs.find(&format!("### {}\n", rule.id())).unwrap();
         let section = &docs[at..];

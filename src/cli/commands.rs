@@ -82,22 +82,8 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             Outcome::Done
         });
     }
-    if let Command::Lint {
-        range,
-        pending,
-        format,
-    } = &args.command
-    {
-        return crate::cli::lint::run(
-            args,
-            &ws,
-            cwd,
-            range.as_deref(),
-            *pending,
-            *format,
-            out,
-            warn,
-        );
+    if let Command::Lint { .. } = &args.command {
+        return crate::cli::lint::run(args, &ws, cwd, out, warn);
     }
     run_simple(args, &ws, out, warn)?;
     Ok(Outcome::Done)

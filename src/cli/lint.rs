@@ -11,7 +11,7 @@ use clap::ValueEnum;
 use sha2::{Digest, Sha256};
 
 use crate::analysis::{self, AppliedHash, Finding, LintOptions, Severity};
-use crate::cli::args::Args;
+use crate::cli::args::{Args, Command};
 use crate::cli::commands::{self, Outcome, Workspace};
 use crate::config::{self, Layers};
 use crate::project::Revision;
@@ -27,17 +27,24 @@ pub enum LintFormat {
     Github,
 }
 
-/// Runs `lint`: exit 1 (Attention) when an unsuppressed error-level finding remains.
+/// Runs `lint` (`args.command` is `Command::Lint`): exit 1 (Attention) when an unsuppressed
+/// error-level finding remains.
 pub fn run(
     args: &Args,
     ws: &Workspace,
     cwd: &Path,
-    range: Option<&str>,
-    pending: bool,
-    format: LintFormat,
     out: &mut dyn Write,
     warn: &mut dyn Write,
 ) -> Result<Outcome> {
+    let Command::Lint {
+        range,
+        pending,
+        format,
+    } = &args.command
+    else {
+        anyhow::bail!("lint::run called for another command");
+    };
+    let (range, pending, format) = (range.as_deref(), *pending, *format);
     let opts = lint_options(ws)?;
     let ids = chosen(args, ws, range, pending)?;
     let by_id: HashMap<&str, &Revision> = ws
