@@ -248,19 +248,25 @@ fn edited_after_apply_compares_with_the_journal_of_this_database() {
     let r2_hash = sha256_hex(&std::fs::read(&r2).unwrap());
     let url = "postgresql://app:s3cret@db.example/app";
     let target = "postgresql://app:***@db.example/app";
-    let line = |rev: &str, hash: &str, target: &str| {
+    let line = |rev: &str, hash: &str, target: &str, outcome: &str| {
         serde_json::json!({
-            "ts": "2026-11-30T10:00:00Z", "os_user": "ci", "profile": null, "target": target,
+            "ts": "2026-11-30T10:00:00.000Z", "os_user": "ci", "profile": null, "target": target,
             "direction": "upgrade", "revision": rev, "file_sha256": hash,
-            "statements": 2, "duration_ms": 5, "outcome": "ok"
+            "statements": ["SELECT 1"], "duration_ms": 5, "outcome": outcome
         })
         .to_string()
     };
     let journal = [
-        line("r1", &"0".repeat(64), target),
-        line("r2", &r2_hash, target),
-        // Another database's history says nothing about this one.
-        line("r3", &"1".repeat(64), "postgresql://app@elsewhere/app"),
+        line("r1", &"0".repeat(64), target, "applied"),
+        line("r2", &r2_hash, target, "applied"),
+        // A step that failed ran nothing; another database's history says nothing about this one.
+        line("r3", &"1".repeat(64), target, "failed"),
+        line(
+            "r3",
+            &"1".repeat(64),
+            "postgresql://app@elsewhere/app",
+            "applied",
+        ),
     ]
     .join("\n");
     std::fs::write(data.path().join("journal.jsonl"), journal + "\n").unwrap();

@@ -85,6 +85,21 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
     if let Command::Lint { .. } = &args.command {
         return crate::cli::lint::run(args, &ws, cwd, out, warn);
     }
+    if let Command::Upgrade(m) | Command::Downgrade(m) = &args.command {
+        let direction = match &args.command {
+            Command::Upgrade(_) => PlanDirection::Upgrade,
+            _ => PlanDirection::Downgrade,
+        };
+        let request = crate::cli::migrate::MigrateRequest {
+            direction,
+            target: &m.target,
+            yes: m.yes,
+            sql_only: m.sql,
+            confirm_database: m.confirm_database.as_deref(),
+        };
+        crate::cli::migrate::run(args, &ws, &request, out, warn)?;
+        return Ok(Outcome::Done);
+    }
     run_simple(args, &ws, out, warn)?;
     Ok(Outcome::Done)
 }
@@ -96,7 +111,10 @@ fn run_simple(
     warn: &mut dyn Write,
 ) -> Result<()> {
     match &args.command {
-        Command::Status { .. } | Command::Lint { .. } => Ok(()),
+        Command::Status { .. }
+        | Command::Lint { .. }
+        | Command::Upgrade(_)
+        | Command::Downgrade(_) => Ok(()),
         Command::Heads => {
             let heads = ws.map.heads();
             output::revisions(out, ws, &heads, output::Detail::Summary, args.json)
@@ -166,6 +184,11 @@ pub fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> 
 /// Connects as the profile says and reads the version table's rows.
 pub(crate) fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
     let (settings, url) = settings(args, ws)?;
+    read_rows(&settings, &url)
+}
+
+/// Reads the version table's rows at `url` with the profile's table location.
+pub fn read_rows(settings: &Settings, url: &ResolvedUrl) -> Result<Vec<String>> {
     let table = VersionTable {
         table: settings.version_table.clone(),
         schema: settings.version_table_schema.clone(),
@@ -176,7 +199,7 @@ pub(crate) fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let client = db::connect(
-            &url,
+            url,
             db::ConnectOptions {
                 read_only: settings.read_only,
             },

@@ -1,6 +1,6 @@
 //! `lint [RANGE] [--pending] [--format text|json|github]`: the review rules over the chosen
 //! revisions, printed for people, scripts or GitHub annotations; `edited-after-apply` from the
-//! journal of executed steps when one exists.
+//! journal of executed steps (`journal::Journal`) when one exists.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use sha2::{Digest, Sha256};
 
 use crate::analysis::{self, AppliedHash, Finding, LintOptions, Severity};
 use crate::cli::args::{Args, Command};
 use crate::cli::commands::{self, Outcome, Workspace};
 use crate::config::{self, Layers};
+use crate::journal::{Entry, Journal};
 use crate::project::Revision;
+use crate::render::sha256_hex;
 
 /// How `lint` prints its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,57 +121,18 @@ fn chosen(args: &Args, ws: &Workspace, range: Option<&str>, pending: bool) -> Re
     Ok(ids)
 }
 
-/// The journal of executed steps: `journal.jsonl` in alembic-tui's data directory
-/// (`$ALEMBIC_TUI_DATA_DIR`, else the platform's data directory).
-fn journal_path() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("ALEMBIC_TUI_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("journal.jsonl"));
-    }
-    directories::ProjectDirs::from("", "", "alembic-tui")
-        .map(|d| d.data_dir().join("journal.jsonl"))
-}
-
-/// One journal line, as far as `edited-after-apply` needs it.
-#[derive(Debug, serde::Deserialize)]
-struct JournalLine {
-    #[serde(default)]
-    target: String,
-    #[serde(default)]
-    direction: String,
-    #[serde(default)]
-    revision: String,
-    #[serde(default)]
-    file_sha256: String,
-    #[serde(default)]
-    outcome: String,
-}
-
-/// The upgrades the journal recorded against the database this run points at (matched by the
-/// redacted URL, as the journal stores it), oldest first. Failed or cancelled steps do not count.
-pub fn applied_hashes(journal: &str, target: &str) -> Vec<AppliedHash> {
-    journal
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| serde_json::from_str::<JournalLine>(l).ok())
-        .filter(|e| e.target == target && e.direction == "upgrade" && !e.file_sha256.is_empty())
-        .filter(|e| {
-            let outcome = e.outcome.to_ascii_lowercase();
-            !(outcome.contains("fail") || outcome.contains("cancel") || outcome.contains("error"))
-        })
+/// The upgrades the journal recorded as applied to the database this run points at (matched
+/// by the redacted URL, as the journal stores it), oldest first.
+pub fn applied_hashes(entries: &[Entry], target: &str) -> Vec<AppliedHash> {
+    entries
+        .iter()
+        .filter(|e| e.target == target && e.direction == "upgrade" && e.outcome == "applied")
+        .filter(|e| !e.file_sha256.is_empty())
         .map(|e| AppliedHash {
-            revision: e.revision,
-            file_sha256: e.file_sha256,
+            revision: e.revision.clone(),
+            file_sha256: e.file_sha256.clone(),
         })
         .collect()
-}
-
-/// The sha256 of a file's bytes, in lower-case hex.
-pub fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }
 
 /// `edited-after-apply` for `revs`, when a journal exists and a database URL resolves (no
@@ -182,18 +144,11 @@ fn edited_after_apply(
     opts: &LintOptions,
     warn: &mut dyn Write,
 ) -> Vec<Finding> {
-    let Some(path) = journal_path() else {
-        return Vec::new();
-    };
-    let journal = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+    let journal = match Journal::default_location().and_then(|j| j.read_all()) {
+        Ok(entries) if !entries.is_empty() => entries,
+        Ok(_) => return Vec::new(),
         Err(err) => {
-            let _ = writeln!(
-                warn,
-                "warning: {}: cannot read the journal: {err}",
-                path.display()
-            );
+            let _ = writeln!(warn, "warning: edited-after-apply skipped: {err:#}");
             return Vec::new();
         }
     };
@@ -206,8 +161,13 @@ fn edited_after_apply(
         if !applied.iter().any(|a| a.revision == rev.id) {
             continue;
         }
-        match file_sha256(&rev.path) {
-            Ok(hash) => found.extend(analysis::edited_after_apply(rev, &hash, &applied, opts)),
+        match std::fs::read(&rev.path) {
+            Ok(bytes) => found.extend(analysis::edited_after_apply(
+                rev,
+                &sha256_hex(&bytes),
+                &applied,
+                opts,
+            )),
             Err(err) => {
                 let _ = writeln!(warn, "warning: {}: cannot read: {err}", rev.path.display());
             }

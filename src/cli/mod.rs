@@ -4,6 +4,7 @@
 pub mod args;
 pub mod commands;
 pub mod lint;
+pub mod migrate;
 pub mod output;
 
 pub use args::{Args, Command};
