@@ -326,7 +326,7 @@ fn pending_lints_only_what_the_database_has_not_applied() {
     let (dir, ini) = demo_copy();
     let url = pg::fresh_db("lint_pending");
     let out = std::process::Command::new(common::python())
-        .args(["-m", "alembic", "upgrade", "4d9f6b82cae5"])
+        .args(["-m", "alembic", "upgrade", "3c8e5a71b9d4"])
         .current_dir(dir.path())
         .env("DATABASE_URL", &url)
         .output()
@@ -343,7 +343,7 @@ fn pending_lints_only_what_the_database_has_not_applied() {
         .iter()
         .map(|s| s["revision"].as_str().unwrap().to_owned())
         .collect();
-    assert!(pending.contains("5e0a7c93dbf6") && !pending.contains("4d9f6b82cae5"));
+    assert!(pending.contains("4d9f6b82cae5") && !pending.contains("3c8e5a71b9d4"));
     let (code, value, stderr) = common::json_cli(&ini, &["--url", &url, "lint", "--pending"]);
     assert_eq!(code, 1, "{stderr}");
     let linted: BTreeSet<String> = rule_set(&value).into_iter().map(|r| r.0).collect();
@@ -355,6 +355,25 @@ fn pending_lints_only_what_the_database_has_not_applied() {
     assert!(linted.contains("5e0a7c93dbf6"));
     // Everything linted without --pending includes revisions already applied.
     let (_, all, _) = common::json_cli(&ini, &["--url", &url, "lint"]);
-    let all: BTreeSet<String> = rule_set(&all).into_iter().map(|r| r.0).collect();
-    assert!(all.contains("4d9f6b82cae5") && all.contains("1a0c3e5f7b21"));
+    let all_revs: BTreeSet<String> = rule_set(&all).into_iter().map(|r| r.0).collect();
+    assert!(all_revs.contains("3c8e5a71b9d4") && all_revs.contains("1a0c3e5f7b21"));
+
+    // 4d9f6b82cae5 adds a column with a constant default: a rewrite only before PostgreSQL 11.
+    // Configured as 10, but the connected server (15) is what counts when there is one.
+    std::fs::write(
+        dir.path().join("alembic-tui.yaml"),
+        "lint:\n  pg_version: 10\n",
+    )
+    .unwrap();
+    let volatile = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "volatile-default" && f["revision"] == "4d9f6b82cae5")
+    };
+    let (_, offline, _) = common::json_cli(&ini, &["--url", &url, "lint"]);
+    assert!(volatile(&offline), "{offline:#}");
+    let (_, connected, stderr) = common::json_cli(&ini, &["--url", &url, "lint", "--pending"]);
+    assert!(!volatile(&connected), "{connected:#} {stderr}");
+    assert!(!volatile(&all), "config default (15) without a server");
 }

@@ -51,13 +51,8 @@ fn rendered_sql_gets_the_same_verdicts_as_the_op_calls() {
         ..ProfileFile::default()
     };
     let settings = Settings::from_profile(Some("test"), &profile, "test").unwrap();
-    let url = config::resolve_url(
-        Some("postgresql://localhost/unused"),
-        None,
-        |_| None,
-        None,
-    )
-    .unwrap();
+    let url =
+        config::resolve_url(Some("postgresql://localhost/unused"), None, |_| None, None).unwrap();
     let renderer = Renderer::new(&ws, &settings, &url, None);
     let up = ws.map.plan_upgrade(&[], "heads").unwrap();
     let heads: Vec<String> = ws.map.heads().iter().map(|h| h.to_string()).collect();

@@ -182,7 +182,7 @@ pub fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> 
 }
 
 /// Connects as the profile says and reads the version table's rows.
-pub(crate) fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
+fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
     let (settings, url) = settings(args, ws)?;
     read_rows(&settings, &url)
 }

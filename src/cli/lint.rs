@@ -13,6 +13,7 @@ use crate::analysis::{self, AppliedHash, Finding, LintOptions, Severity};
 use crate::cli::args::{Args, Command};
 use crate::cli::commands::{self, Outcome, Workspace};
 use crate::config::{self, Layers};
+use crate::db::{self, version_table::VersionTable};
 use crate::journal::{Entry, Journal};
 use crate::project::Revision;
 use crate::render::sha256_hex;
@@ -46,8 +47,17 @@ pub fn run(
         anyhow::bail!("lint::run called for another command");
     };
     let (range, pending, format) = (range.as_deref(), *pending, *format);
-    let opts = lint_options(ws)?;
-    let ids = chosen(args, ws, range, pending)?;
+    let mut opts = lint_options(ws)?;
+    let database = if pending {
+        Some(read_database(args, ws)?)
+    } else {
+        None
+    };
+    // A connected server's version beats the configured one.
+    if let Some(major) = database.as_ref().and_then(|d| d.major) {
+        opts.pg_version = major;
+    }
+    let ids = chosen(ws, range, database.as_ref().map(|d| d.rows.as_slice()))?;
     let by_id: HashMap<&str, &Revision> = ws
         .project
         .revisions
@@ -80,9 +90,54 @@ fn lint_options(ws: &Workspace) -> Result<LintOptions> {
     Ok(Layers::read(&paths)?.lint_options()?)
 }
 
-/// The revisions to lint, newest first: all, a `start:end` range as `history -r`, the revisions
-/// one identifier names, or (`--pending`) what `upgrade heads` would run on the database.
-fn chosen(args: &Args, ws: &Workspace, range: Option<&str>, pending: bool) -> Result<Vec<String>> {
+/// What `--pending` reads from the database: the version table's rows and the server's major
+/// version.
+struct Database {
+    rows: Vec<String>,
+    major: Option<u32>,
+}
+
+/// One connection: the version table as `status` reads it, and `server_version_num`.
+fn read_database(args: &Args, ws: &Workspace) -> Result<Database> {
+    let (settings, url) = commands::settings(args, ws)?;
+    let table = VersionTable {
+        table: settings.version_table.clone(),
+        schema: settings.version_table_schema.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let client = db::connect(
+            &url,
+            db::ConnectOptions {
+                read_only: settings.read_only,
+            },
+        )
+        .await?;
+        let rows = table.read(&client, &url.url).await?;
+        // 150004 → 15; a server that will not say leaves the configured version in force.
+        let major = match client.query_one("SHOW server_version_num", &[]).await {
+            Ok(row) => row
+                .try_get::<_, String>(0)
+                .ok()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .map(|n| n / 10_000),
+            Err(_) => None,
+        };
+        Ok(Database { rows, major })
+    })
+}
+
+/// The revisions to lint, newest first: all, a `start:end` range as `history -r`, or the
+/// revisions one identifier names; with `pending_from` (the version table's rows), only those
+/// `upgrade heads` would run.
+fn chosen(
+    ws: &Workspace,
+    range: Option<&str>,
+    pending_from: Option<&[String]>,
+) -> Result<Vec<String>> {
     let mut ids: Vec<String> = match range {
         None => ws
             .map
@@ -107,9 +162,8 @@ fn chosen(args: &Args, ws: &Workspace, range: Option<&str>, pending: bool) -> Re
                 .with_context(|| format!("lint revision {range:?}"))?,
         },
     };
-    if pending {
-        let rows = commands::read_current(args, ws)?;
-        let steps = ws.map.plan_upgrade(&rows, "heads").with_context(|| {
+    if let Some(rows) = pending_from {
+        let steps = ws.map.plan_upgrade(rows, "heads").with_context(|| {
             format!(
                 "planning upgrade heads from the version table's rows [{}]",
                 rows.join(", ")

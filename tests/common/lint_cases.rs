@@ -148,4 +148,3 @@ pub const CASES: &[Case] = &[
         quiet: (&["op.execute(\"COMMENT ON TABLE account IS 'rename later'\")"], NOOP),
     },
 ];
-
