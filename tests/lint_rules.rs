@@ -236,6 +236,24 @@ fn server_version_changes_the_verdicts_that_depend_on_it() {
 }
 
 #[test]
+fn a_new_enum_value_is_reported_once_however_often_it_is_used() {
+    let found = lint(
+        &[
+            "op.execute(\"ALTER TYPE mood ADD VALUE 'happy'\")",
+            "op.execute(\"UPDATE people SET mood = 'happy' WHERE id = 1\")",
+            "op.bulk_insert(people, [{'mood': 'happy'}])",
+        ],
+        NOOP,
+    );
+    let enum_findings: Vec<_> = found
+        .iter()
+        .filter(|f| f.rule == Rule::EnumAddValueInTransaction)
+        .collect();
+    assert_eq!(enum_findings.len(), 1, "{found:#?}");
+    assert_eq!(enum_findings[0].line, 13, "reported at the ADD VALUE");
+}
+
+#[test]
 fn suppression_comments_keep_the_finding_with_its_reason() {
     let text = source(
         "\"r0\"",

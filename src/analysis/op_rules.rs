@@ -433,10 +433,12 @@ fn lint_body(
                 .map(render)
                 .collect::<Vec<_>>()
                 .join(" ");
-            for (ty, value, line, end_line) in &enum_values {
+            // One finding per added value, at the ADD VALUE: the first use is enough.
+            enum_values.retain(|(ty, value, line, end_line)| {
                 let quoted_sql = format!("'{value}'");
                 let quoted_py = format!("{value:?}");
-                if text.contains(&quoted_sql) || text.contains(&quoted_py) {
+                let used = text.contains(&quoted_sql) || text.contains(&quoted_py);
+                if used {
                     out.push(RawFinding {
                         rule: Rule::EnumAddValueInTransaction,
                         direction,
@@ -445,7 +447,8 @@ fn lint_body(
                         message: sql_rules::enum_use_message(ty, value),
                     });
                 }
-            }
+                !used
+            });
         }
         let fresh = |table: &str| created_tables.contains(&bare(table));
         let mut schema = true;

@@ -168,17 +168,42 @@ pub(crate) fn enum_use_message(ty: &str, value: &str) -> String {
     )
 }
 
-/// Classifies SQL text: split into statements, each parsed or read by keywords.
+/// Classifies SQL text: split into statements, each parsed or read by keywords. Statements see
+/// the tables created and enum values added by the ones before them in the same text.
 pub fn analyze(sql: &str, ctx: &SqlContext) -> Facts {
-    let mut facts = Facts::default();
-    match sql_split::split(sql) {
-        Ok(statements) => {
-            for statement in statements {
-                facts.merge(analyze_one(&statement.text, ctx));
-            }
-        }
+    let statements = match sql_split::split(sql) {
+        Ok(statements) => statements,
         // An unterminated quote: still read what the words say.
-        Err(_) => facts.merge(keywords::classify(sql, ctx)),
+        Err(_) => return keywords::classify(sql, ctx),
+    };
+    let mut facts = Facts::default();
+    let mut created: Option<HashSet<String>> = None;
+    for statement in statements {
+        let here = SqlContext {
+            created_tables: created.as_ref().unwrap_or(ctx.created_tables),
+            ..*ctx
+        };
+        let mut one = analyze_one(&statement.text, &here);
+        for (ty, value) in uses_of_new_enum_values(&facts.enum_values, &statement.text) {
+            one.flag(
+                Rule::EnumAddValueInTransaction,
+                enum_use_message(&ty, &value),
+            );
+        }
+        let new_tables: Vec<String> = one
+            .created
+            .iter()
+            .filter_map(|o| match o {
+                Object::Table(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        if !new_tables.is_empty() {
+            created
+                .get_or_insert_with(|| ctx.created_tables.clone())
+                .extend(new_tables);
+        }
+        facts.merge(one);
     }
     facts
 }
