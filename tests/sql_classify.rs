@@ -272,3 +272,35 @@ fn a_rendered_step_knows_what_it_created_and_what_config_says() {
         ]
     );
 }
+
+#[test]
+fn arbitrary_text_never_panics() {
+    // Deterministic soup of SQL words, punctuation, quotes and non-ASCII text.
+    let pieces = [
+        "ALTER", "TABLE", "DROP", "COLUMN", "ADD", "CONSTRAINT", "DEFAULT", "NOT", "NULL", "(",
+        ")", ",", ";", "'", "\"", "$$", "$x$", "--", "/*", "*/", "DO", "BEGIN", "begın", "END",
+        "ÉTÉ", "ß", "CREATE", "INDEX", "CONCURRENTLY", "ON", "TYPE", "VALUE", "UPDATE", "SET",
+        "WHERE", "DELETE", "FROM", "TRUNCATE", "RENAME", "TO", "gen_random_uuid", "E'\\''",
+        ".", "\"q\"\"x\"", "USING", "PRIMARY", "KEY", "UNIQUE", "FOREIGN", "CHECK", "VALID",
+    ];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let none = HashSet::new();
+    // Upper-casing `ı` gives ASCII `I`: a byte offset taken from the upper-cased text would
+    // cut this one inside a character.
+    let _ = analyze("DO $$ begın UPDATE t SET a = 1; END $$", &ctx(&none));
+    for _ in 0..3_000 {
+        let len = (next() % 14) as usize;
+        let text: Vec<&str> = (0..len)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        let sql = text.join(if next() % 3 == 0 { "" } else { " " });
+        let _ = analyze(&sql, &ctx(&none));
+        let _ = analyze_by_keywords(&sql, &ctx(&none));
+    }
+}

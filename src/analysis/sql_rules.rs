@@ -1029,23 +1029,18 @@ mod keywords {
         };
         for statement in statements {
             let mut text = statement.text.as_str();
-            loop {
-                let upper = text.trim_start().to_uppercase();
-                let cut = [
-                    "BEGIN", "DECLARE", "END IF", "END LOOP", "END", "ELSE", "THEN",
-                ]
+            // Byte-wise ASCII comparison: upper-casing could change lengths in other scripts.
+            while let Some(k) = ["BEGIN", "DECLARE", "END IF", "END LOOP", "END", "ELSE", "THEN"]
                 .iter()
                 .find(|k| {
-                    upper.starts_with(**k)
-                        && upper[k.len()..]
-                            .chars()
-                            .next()
-                            .is_none_or(|c| c.is_whitespace())
-                });
-                match cut {
-                    Some(k) => text = text.trim_start()[k.len()..].trim_start(),
-                    None => break,
-                }
+                    text.get(..k.len()).is_some_and(|p| p.eq_ignore_ascii_case(k))
+                        && text
+                            .get(k.len()..)
+                            .and_then(|rest| rest.chars().next())
+                            .is_none_or(char::is_whitespace)
+                })
+            {
+                text = text.get(k.len()..).unwrap_or_default().trim_start();
             }
             if !text.is_empty() {
                 facts.merge(analyze_one(text, ctx));
