@@ -772,13 +772,19 @@ pub fn lint(rev: &Revision, opts: &LintOptions) -> Vec<RawFinding> {
 
     let upgrade_empty = rev.upgrade.as_ref().is_none_or(|b| b.is_empty);
     if upgrade_empty && rev.down_revisions.len() < 2 {
+        let what = if rev.upgrade.is_some() {
+            "upgrade() does nothing (only pass)"
+        } else {
+            "there is no upgrade()"
+        };
         out.push(at(
             Rule::EmptyRevision,
             Direction::Upgrade,
             up_line,
-            "upgrade does nothing (only pass): if autogenerate wrote it, the models were \
-             probably not imported where env.py's target_metadata looks"
-                .to_owned(),
+            format!(
+                "{what}: if autogenerate wrote it, the models were probably not imported where \
+                 env.py's target_metadata looks"
+            ),
         ));
     }
     let up_summary = up.as_ref().unwrap_or(&empty);
