@@ -1030,16 +1030,18 @@ mod keywords {
         for statement in statements {
             let mut text = statement.text.as_str();
             // Byte-wise ASCII comparison: upper-casing could change lengths in other scripts.
-            while let Some(k) = ["BEGIN", "DECLARE", "END IF", "END LOOP", "END", "ELSE", "THEN"]
-                .iter()
-                .find(|k| {
-                    text.get(..k.len()).is_some_and(|p| p.eq_ignore_ascii_case(k))
-                        && text
-                            .get(k.len()..)
-                            .and_then(|rest| rest.chars().next())
-                            .is_none_or(char::is_whitespace)
-                })
-            {
+            while let Some(k) = [
+                "BEGIN", "DECLARE", "END IF", "END LOOP", "END", "ELSE", "THEN",
+            ]
+            .iter()
+            .find(|k| {
+                text.get(..k.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(k))
+                    && text
+                        .get(k.len()..)
+                        .and_then(|rest| rest.chars().next())
+                        .is_none_or(char::is_whitespace)
+            }) {
                 text = text.get(k.len()..).unwrap_or_default().trim_start();
             }
             if !text.is_empty() {
