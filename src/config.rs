@@ -555,6 +555,21 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_parses_with_its_lint_section() {
+        let path = Path::new("config.example.yaml");
+        let file = parse_config(path, include_str!("../config.example.yaml")).unwrap();
+        let layers = Layers {
+            files: vec![(path.into(), file)],
+        };
+        let opts = layers.lint_options().unwrap();
+        assert_eq!(opts.pg_version, 15);
+        assert_eq!(
+            opts.levels.get(&Rule::DropIndex),
+            Some(&Level::Is(crate::analysis::Severity::Warning))
+        );
+    }
+
+    #[test]
     fn url_precedence_flag_profile_env_ini() {
         let profile = ProfileFile {
             url: Some("postgresql://p@h/prof".into()),
