@@ -379,6 +379,13 @@ fn every_rule_has_a_section_in_docs_rules_md() {
         "docs/rules.md: one section per rule, in Rule::ALL order"
     );
     for rule in Rule::ALL {
+        let row = format!(
+            "| [`{0}`](#{0}) | {1} | {2} |",
+            rule.id(),
+            format!("{:?}", rule.category()).to_lowercase(),
+            rule.default_severity().as_str()
+        );
+        assert!(docs.contains(&row), "docs/rules.md: no table row {row}");
         let at = docs.find(&format!("### {}\n", rule.id())).unwrap();
         let section = &docs[at..];
         let section = &section[..section[4..].find("\n### ").map_or(section.len(), |e| e + 4)];
