@@ -394,3 +394,75 @@ fn every_rule_has_a_section_in_docs_rules_md() {
         }
     }
 }
+
+#[test]
+fn more_shapes_of_the_review_rules() {
+    // A table dropped and another created with the same columns is a suspected rename; with
+    // different columns it is not.
+    let old =
+        "op.create_table('customer', sa.Column('id', sa.Integer()), sa.Column('name', sa.Text()))";
+    assert!(fires(
+        "suspected-rename",
+        &[
+            "op.drop_table('customer')",
+            "op.create_table('client', sa.Column('id', sa.Integer()), sa.Column('name', sa.Text()))"
+        ],
+        &[old, "op.drop_table('client')"],
+    ));
+    assert!(!fires(
+        "suspected-rename",
+        &[
+            "op.drop_table('customer')",
+            "op.create_table('client', sa.Column('id', sa.Integer()), sa.Column('email', sa.Text()))"
+        ],
+        &[old, "op.drop_table('client')"],
+    ));
+    // Irreversible: no downgrade at all, or only pass.
+    let rev = parse(
+        "revision = 'r1'\ndown_revision = 'r0'\nfrom alembic import op\n\ndef upgrade():\n    op.drop_column('a', 'b')\n",
+    );
+    assert!(
+        rules(&analysis::lint_revision(&rev, &LintOptions::default())).contains(&"irreversible")
+    );
+    assert!(fires("irreversible", &["op.drop_column('a', 'b')"], NOOP));
+    // A data-only upgrade with an empty downgrade changes no schema: nothing to undo.
+    assert!(!fires(
+        "irreversible",
+        &["op.bulk_insert(t, [{'id': 1}])"],
+        NOOP
+    ));
+    // The other way round: the downgrade creates what the upgrade never dropped.
+    let found = lint(
+        &["op.add_column('t', sa.Column('c', sa.Integer()))"],
+        &[
+            "op.drop_column('t', 'c')",
+            "op.create_index('ix_extra', 't', ['d'])",
+        ],
+    );
+    let mismatch: Vec<_> = found
+        .iter()
+        .filter(|f| f.rule == Rule::DowngradeMismatch)
+        .collect();
+    assert_eq!(mismatch.len(), 1, "{found:#?}");
+    assert!(mismatch[0].message.contains("ix_extra"));
+    // bulk_insert is a data change.
+    assert!(fires(
+        "mixed-schema-and-data",
+        &[
+            "op.create_table('kinds', sa.Column('id', sa.Integer()))",
+            "op.bulk_insert(kinds, [{'id': 1}])"
+        ],
+        &["op.drop_table('kinds')"],
+    ));
+    // Identity and serial columns fill every row when added.
+    assert!(fires(
+        "volatile-default",
+        &["op.add_column('t', sa.Column('n', sa.BigInteger(), sa.Identity()))"],
+        NOOP
+    ));
+    assert!(fires(
+        "volatile-default",
+        &["op.execute('ALTER TABLE t ADD COLUMN n bigserial')"],
+        NOOP
+    ));
+}
