@@ -251,6 +251,20 @@ fn a_new_enum_value_is_reported_once_however_often_it_is_used() {
         .collect();
     assert_eq!(enum_findings.len(), 1, "{found:#?}");
     assert_eq!(enum_findings[0].line, 13, "reported at the ADD VALUE");
+    // An autocommit_block in between commits the new value: using it afterwards is fine.
+    let found = lint(
+        &[
+            "op.execute(\"ALTER TYPE mood ADD VALUE 'happy'\")",
+            "with op.get_context().autocommit_block():",
+            "    op.create_index('ix_p', 'people', ['mood'], postgresql_concurrently=True)",
+            "op.execute(\"UPDATE people SET mood = 'happy' WHERE id = 1\")",
+        ],
+        NOOP,
+    );
+    assert!(
+        !rules(&found).contains(&"enum-add-value-in-transaction"),
+        "{found:#?}"
+    );
 }
 
 #[test]

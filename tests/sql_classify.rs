@@ -350,3 +350,18 @@ fn arbitrary_text_never_panics() {
         let _ = analyze_by_keywords(&sql, &ctx(&none));
     }
 }
+
+#[test]
+fn an_autocommit_statement_commits_new_enum_values() {
+    let opts = LintOptions::default();
+    let mut review = StepReview::new(&opts);
+    assert!(review
+        .statement("ALTER TYPE mood ADD VALUE 'meh'", false)
+        .is_empty());
+    assert!(review
+        .statement("CREATE INDEX CONCURRENTLY ix ON people (mood)", true)
+        .is_empty());
+    assert!(review
+        .statement("INSERT INTO people (mood) VALUES ('meh')", false)
+        .is_empty());
+}

@@ -60,6 +60,10 @@ fn lint_body(
             in_transaction: !call.autocommit,
             created_tables: &created_tables,
         };
+        // An autocommit_block commits what came before it, new enum values included.
+        if call.autocommit {
+            enum_values.clear();
+        }
         // A new enum value used later in the same transaction.
         if !call.autocommit && !enum_values.is_empty() {
             let text = call

@@ -111,6 +111,11 @@ impl<'o> StepReview<'o> {
     /// Flags for the next statement; `autocommit` is true for statements run outside the
     /// step's transaction. Rules turned off in config are left out.
     pub fn statement(&mut self, sql: &str, autocommit: bool) -> Vec<Flag> {
+        // Leaving the transaction for an autocommit statement commits what came before it,
+        // new enum values included.
+        if autocommit {
+            self.enum_values.clear();
+        }
         let facts = analyze(
             sql,
             &SqlContext {
