@@ -55,6 +55,19 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Review findings on revisions, both directions (docs/rules.md); exit 1 on any unsuppressed
+    /// error-level finding.
+    Lint {
+        /// `[start]:[end]` as `history -r`, or one identifier (default: every revision).
+        #[arg(value_name = "RANGE")]
+        range: Option<String>,
+        /// Only what `upgrade heads` would run on the database (needs a database).
+        #[arg(long)]
+        pending: bool,
+        /// Output format (`--json` is `--format json`).
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::cli::lint::LintFormat,
+    },
     /// Upgrade the database to TARGET: shows the plan and its exact SQL, asks, runs it guarded.
     Upgrade(MigrateArgs),
     /// Downgrade the database to TARGET (`-1`, a revision, `base`, …), the same way.

@@ -82,6 +82,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             Outcome::Done
         });
     }
+    if let Command::Lint { .. } = &args.command {
+        return crate::cli::lint::run(args, &ws, cwd, out, warn);
+    }
     if let Command::Upgrade(m) | Command::Downgrade(m) = &args.command {
         let direction = match &args.command {
             Command::Upgrade(_) => PlanDirection::Upgrade,
@@ -108,7 +111,10 @@ fn run_simple(
     warn: &mut dyn Write,
 ) -> Result<()> {
     match &args.command {
-        Command::Status { .. } | Command::Upgrade(_) | Command::Downgrade(_) => Ok(()),
+        Command::Status { .. }
+        | Command::Lint { .. }
+        | Command::Upgrade(_)
+        | Command::Downgrade(_) => Ok(()),
         Command::Heads => {
             let heads = ws.map.heads();
             output::revisions(out, ws, &heads, output::Detail::Summary, args.json)

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod lint;
 pub mod migrate;
 pub mod output;
 
