@@ -1,6 +1,8 @@
 //! The database edge: connections (TLS per `sslmode`, read-only profiles, our application name)
 //! and the version table. Errors never carry a password.
 
+pub mod diff;
+pub mod introspect;
 pub mod tls;
 pub mod version_table;
 
