@@ -326,19 +326,19 @@ fn json_rows(select: &str) -> String {
     format!("SELECT coalesce(json_agg(row_to_json(q)), '[]')::text FROM ({select}) q")
 }
 
-/// The statements of one snapshot, in the order their results are read.
+/// The catalog queries of one snapshot, in the order their results are read.
 fn queries() -> Vec<String> {
     let rel_filter = format!(
         "{USER_SCHEMA} AND {}",
         not_extension_member("pg_class", "c.oid")
     );
-    let schemas = json_rows(&format!(
+    let schemas = format!(
         "SELECT n.nspname AS name, d.description AS comment FROM pg_namespace n {} \
          WHERE {USER_SCHEMA} AND {}",
         comment("d", "pg_namespace", "n.oid", "0"),
         not_extension_member("pg_namespace", "n.oid"),
-    ));
-    let relations = json_rows(&format!(
+    );
+    let relations = format!(
         "SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
            c.relpersistence = 'u' AS unlogged, \
            coalesce(array(SELECT o FROM unnest(c.reloptions) o ORDER BY o), '{{}}') AS options, \
@@ -355,8 +355,8 @@ fn queries() -> Vec<String> {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {} \
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {rel_filter}",
         comment("d", "pg_class", "c.oid", "0"),
-    ));
-    let columns = json_rows(&format!(
+    );
+    let columns = format!(
         "SELECT n.nspname AS schema, c.relname AS relation, a.attname AS name, \
            format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, \
            CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default, \
@@ -373,8 +373,8 @@ fn queries() -> Vec<String> {
          WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attislocal \
            AND c.relkind IN ('r', 'p', 'f') AND NOT c.relispartition AND {rel_filter}",
         comment("d", "pg_class", "c.oid", "a.attnum"),
-    ));
-    let constraints = json_rows(&format!(
+    );
+    let constraints = format!(
         "SELECT n.nspname AS schema, c.relname AS relation, k.conname AS name, \
            k.contype::text AS kind, pg_get_constraintdef(k.oid) AS definition, \
            k.condeferrable AS deferrable, k.condeferred AS initially_deferred, \
@@ -387,8 +387,8 @@ fn queries() -> Vec<String> {
          WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conparentid = 0 AND k.conislocal \
            AND {rel_filter}",
         comment("d", "pg_constraint", "k.oid", "0"),
-    ));
-    let indexes = json_rows(&format!(
+    );
+    let indexes = format!(
         "SELECT n.nspname AS schema, c.relname AS relation, i.relname AS name, \
            pg_get_indexdef(x.indexrelid) AS definition, x.indisunique AS unique, \
            x.indpred IS NOT NULL AS partial, am.amname AS method, d.description AS comment \
@@ -400,8 +400,8 @@ fn queries() -> Vec<String> {
              AND k.contype IN ('p', 'u', 'x')) \
            AND {rel_filter}",
         comment("d", "pg_class", "i.oid", "0"),
-    ));
-    let triggers = json_rows(&format!(
+    );
+    let triggers = format!(
         "SELECT n.nspname AS schema, c.relname AS relation, t.tgname AS name, \
            pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled, \
            d.description AS comment \
@@ -409,8 +409,8 @@ fn queries() -> Vec<String> {
            JOIN pg_namespace n ON n.oid = c.relnamespace {} \
          WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {rel_filter}",
         comment("d", "pg_trigger", "t.oid", "0"),
-    ));
-    let sequences = json_rows(&format!(
+    );
+    let sequences = format!(
         "SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type, \
            s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, \
            s.seqcache AS cache, s.seqcycle AS cycle, \
@@ -428,8 +428,8 @@ fn queries() -> Vec<String> {
              AND o.objid = c.oid AND o.deptype = 'i') \
            AND {rel_filter}",
         comment("d", "pg_class", "c.oid", "0"),
-    ));
-    let types = json_rows(&format!(
+    );
+    let types = format!(
         "SELECT n.nspname AS schema, t.typname AS name, t.typtype::text AS kind, \
            CASE WHEN t.typtype = 'e' THEN coalesce(array(SELECT e.enumlabel::text FROM pg_enum e \
              WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder), '{{}}') END AS labels, \
@@ -447,8 +447,8 @@ fn queries() -> Vec<String> {
          WHERE t.typtype IN ('e', 'd') AND {USER_SCHEMA} AND {}",
         comment("d", "pg_type", "t.oid", "0"),
         not_extension_member("pg_type", "t.oid"),
-    ));
-    let functions = json_rows(&format!(
+    );
+    let functions = format!(
         "SELECT n.nspname AS schema, p.proname AS name, \
            pg_get_function_identity_arguments(p.oid) AS arguments, \
            pg_get_functiondef(p.oid) AS definition, d.description AS comment \
@@ -456,8 +456,8 @@ fn queries() -> Vec<String> {
          WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMA} AND {}",
         comment("d", "pg_proc", "p.oid", "0"),
         not_extension_member("pg_proc", "p.oid"),
-    ));
-    let extensions = json_rows(
+    );
+    let extensions = String::from(
         "SELECT x.extname AS name, x.extversion AS version, n.nspname AS schema \
          FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace",
     );
@@ -475,19 +475,70 @@ fn queries() -> Vec<String> {
     ]
 }
 
+/// How the catalog batch hands back its results. [`snapshot`] uses `PerKindJson`; the others
+/// exist so the benchmark can measure the alternatives (see BENCHMARKS.md).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchForm {
+    /// One statement per object kind, each returning one JSON array.
+    PerKindJson,
+    /// One statement per object kind returning plain rows (text, left unparsed).
+    PerKindRows,
+    /// A single statement returning one JSON object of all kinds.
+    OneJson,
+}
+
 /// The whole batch as one simple-query text: the search path is read before it is emptied.
-fn batch() -> String {
+#[doc(hidden)]
+pub fn catalog_batch(form: BatchForm) -> String {
+    const KINDS: &[&str] = &[
+        "schemas",
+        "relations",
+        "columns",
+        "constraints",
+        "indexes",
+        "triggers",
+        "sequences",
+        "types",
+        "functions",
+        "extensions",
+    ];
     let mut sql = String::from(
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
          SELECT to_json(current_schemas(false))::text;\n\
          SET LOCAL search_path = '';\n",
     );
-    for query in queries() {
-        sql.push_str(&query);
-        sql.push_str(";\n");
+    match form {
+        BatchForm::PerKindJson | BatchForm::PerKindRows => {
+            for query in queries() {
+                if form == BatchForm::PerKindJson {
+                    sql.push_str(&json_rows(&query));
+                } else {
+                    sql.push_str(&query);
+                }
+                sql.push_str(";\n");
+            }
+        }
+        BatchForm::OneJson => {
+            let parts: Vec<String> = KINDS
+                .iter()
+                .zip(queries())
+                .map(|(kind, query)| {
+                    format!("'{kind}', (SELECT coalesce(json_agg(row_to_json(q)), '[]') FROM ({query}) q)")
+                })
+                .collect();
+            sql.push_str(&format!(
+                "SELECT json_build_object({})::text;\n",
+                parts.join(", ")
+            ));
+        }
     }
     sql.push_str("COMMIT;");
     sql
+}
+
+fn batch() -> String {
+    catalog_batch(BatchForm::PerKindJson)
 }
 
 // Row shapes, as the queries above name their columns.
