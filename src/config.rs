@@ -48,6 +48,17 @@ pub enum Executor {
     Alembic,
 }
 
+/// How many steps one transaction covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TransactionMode {
+    /// Each step commits on its own (alembic's `transaction_per_migration`).
+    #[default]
+    Step,
+    /// The whole plan commits at the end, or nothing does.
+    Plan,
+}
+
 /// One profile as written in YAML; every key optional so files can be layered.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +73,7 @@ pub struct ProfileFile {
     pub read_only: Option<bool>,
     pub version_table: Option<String>,
     pub version_table_schema: Option<String>,
+    pub transaction: Option<TransactionMode>,
 }
 
 impl ProfileFile {
@@ -84,7 +96,8 @@ impl ProfileFile {
             protected,
             read_only,
             version_table,
-            version_table_schema
+            version_table_schema,
+            transaction
         );
     }
 }
@@ -427,6 +440,7 @@ pub struct Settings {
     pub read_only: bool,
     pub version_table: String,
     pub version_table_schema: Option<String>,
+    pub transaction: TransactionMode,
 }
 
 impl Settings {
@@ -467,6 +481,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| "alembic_version".to_owned()),
             version_table_schema: p.version_table_schema.clone(),
+            transaction: p.transaction.unwrap_or_default(),
         })
     }
 }

@@ -11,4 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod graph;
+pub mod journal;
+pub mod paths;
 pub mod project;
+pub mod render;

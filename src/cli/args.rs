@@ -55,6 +55,10 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Upgrade the database to TARGET: shows the plan and its exact SQL, asks, runs it guarded.
+    Upgrade(MigrateArgs),
+    /// Downgrade the database to TARGET (`-1`, a revision, `base`, …), the same way.
+    Downgrade(MigrateArgs),
     /// The steps alembic would run from the given version-table rows to a target.
     Plan {
         #[arg(value_enum)]
@@ -66,6 +70,23 @@ pub enum Command {
         #[arg(long = "from", value_name = "REV[,REV…]", default_value = "")]
         from: String,
     },
+}
+
+/// `upgrade` / `downgrade` options.
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// Target: heads, head, an id or prefix, label@head, +N, -N, base, …
+    #[arg(allow_hyphen_values = true)]
+    pub target: String,
+    /// Run without asking (for scripts).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the plan's exact SQL and stop.
+    #[arg(long)]
+    pub sql: bool,
+    /// The database's name, for protected profiles when not asked interactively.
+    #[arg(long, value_name = "NAME")]
+    pub confirm_database: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

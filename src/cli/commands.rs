@@ -82,6 +82,21 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             Outcome::Done
         });
     }
+    if let Command::Upgrade(m) | Command::Downgrade(m) = &args.command {
+        let direction = match &args.command {
+            Command::Upgrade(_) => PlanDirection::Upgrade,
+            _ => PlanDirection::Downgrade,
+        };
+        let request = crate::cli::migrate::MigrateRequest {
+            direction,
+            target: &m.target,
+            yes: m.yes,
+            sql_only: m.sql,
+            confirm_database: m.confirm_database.as_deref(),
+        };
+        crate::cli::migrate::run(args, &ws, &request, out, warn)?;
+        return Ok(Outcome::Done);
+    }
     run_simple(args, &ws, out, warn)?;
     Ok(Outcome::Done)
 }
@@ -93,7 +108,7 @@ fn run_simple(
     warn: &mut dyn Write,
 ) -> Result<()> {
     match &args.command {
-        Command::Status { .. } => Ok(()),
+        Command::Status { .. } | Command::Upgrade(_) | Command::Downgrade(_) => Ok(()),
         Command::Heads => {
             let heads = ws.map.heads();
             output::revisions(out, ws, &heads, output::Detail::Summary, args.json)
@@ -137,7 +152,7 @@ fn run_simple(
 }
 
 /// The settings that apply: the user's config file, then alembic-tui.yaml beside alembic.ini.
-fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
+pub fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
     let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
     paths.push(config::project_config_path(ws.project.config.ini_dir()));
     let layers = Layers::read(&paths)?;
@@ -163,6 +178,11 @@ fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
 /// Connects as the profile says and reads the version table's rows.
 fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
     let (settings, url) = settings(args, ws)?;
+    read_rows(&settings, &url)
+}
+
+/// Reads the version table's rows at `url` with the profile's table location.
+pub fn read_rows(settings: &Settings, url: &ResolvedUrl) -> Result<Vec<String>> {
     let table = VersionTable {
         table: settings.version_table.clone(),
         schema: settings.version_table_schema.clone(),
@@ -173,7 +193,7 @@ fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let client = db::connect(
-            &url,
+            url,
             db::ConnectOptions {
                 read_only: settings.read_only,
             },

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod migrate;
 pub mod output;
 
 pub use args::{Args, Command};

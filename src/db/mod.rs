@@ -2,6 +2,7 @@
 //! and the version table. Errors never carry a password.
 
 pub mod diff;
+pub mod exec;
 pub mod introspect;
 pub mod tls;
 pub mod version_table;
@@ -70,8 +71,76 @@ fn scrub(text: &str, url: &str) -> String {
     }
 }
 
+/// A NOTICE, WARNING or INFO message the server sent on a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub severity: String,
+    pub message: String,
+}
+
+/// An open connection with what the executor needs beside the client: the server's notices and
+/// a way to cancel the running statement.
+pub struct Session {
+    pub client: Client,
+    pub notices: tokio::sync::mpsc::UnboundedReceiver<Notice>,
+    cancel: tokio_postgres::CancelToken,
+    tls: Option<rustls::ClientConfig>,
+    target: String,
+}
+
+impl Session {
+    /// Asks the server to cancel whatever this session is running (a no-op when idle).
+    pub async fn cancel_running(&self) -> Result<(), DbError> {
+        let result = match &self.tls {
+            Some(tls) => {
+                self.cancel
+                    .cancel_query(tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone()))
+                    .await
+            }
+            None => self.cancel.cancel_query(tokio_postgres::NoTls).await,
+        };
+        result.map_err(|e| DbError::Connect {
+            target: self.target.clone(),
+            message: format!("cancelling the running statement: {e}"),
+        })
+    }
+}
+
+/// Drives a connection until it closes, forwarding notices (they are also logged nowhere else:
+/// the caller decides where they show).
+fn drive<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+    notices: tokio::sync::mpsc::UnboundedSender<Notice>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        use futures_util::StreamExt;
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(tokio_postgres::AsyncMessage::Notice(n)) => {
+                    let _ = notices.send(Notice {
+                        severity: n.severity().to_owned(),
+                        message: n.message().to_owned(),
+                    });
+                }
+                Ok(_) => {}
+                // The client sees the broken connection on its next request.
+                Err(_) => break,
+            }
+        }
+    });
+}
+
 /// Opens one connection and drives it on the current tokio runtime.
 pub async fn connect(url: &ResolvedUrl, options: ConnectOptions) -> Result<Client, DbError> {
+    Ok(open(url, options).await?.client)
+}
+
+/// Opens one connection with its notices and cancel handle (the executor's dedicated session).
+pub async fn open(url: &ResolvedUrl, options: ConnectOptions) -> Result<Session, DbError> {
     let target = redact(&url.url);
     let config_error = |message: String| DbError::Config {
         target: target.clone(),
@@ -90,13 +159,15 @@ pub async fn connect(url: &ResolvedUrl, options: ConnectOptions) -> Result<Clien
         target: target.clone(),
         message: describe(&e, &url.url),
     };
-    let client = match tls::client_config(&tls_options).map_err(config_error)? {
+    let (tx, notices) = tokio::sync::mpsc::unbounded_channel();
+    let tls = tls::client_config(&tls_options).map_err(config_error)?;
+    let client = match &tls {
         Some(tls) => {
             let (client, connection) = config
-                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone()))
                 .await
                 .map_err(connect_error)?;
-            tokio::spawn(connection);
+            drive(connection, tx);
             client
         }
         None => {
@@ -104,11 +175,17 @@ pub async fn connect(url: &ResolvedUrl, options: ConnectOptions) -> Result<Clien
                 .connect(tokio_postgres::NoTls)
                 .await
                 .map_err(connect_error)?;
-            tokio::spawn(connection);
+            drive(connection, tx);
             client
         }
     };
-    Ok(client)
+    Ok(Session {
+        cancel: client.cancel_token(),
+        client,
+        notices,
+        tls,
+        target,
+    })
 }
 
 #[cfg(test)]

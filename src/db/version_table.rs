@@ -37,6 +37,11 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// A string quoted as an SQL literal.
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 impl VersionTable {
     /// The table as SQL names it.
     pub fn qualified(&self) -> String {

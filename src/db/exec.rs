@@ -1,0 +1,730 @@
+//! The step executor: runs rendered steps on its own connection under the safety invariants of
+//! design.md decision 3 — a session advisory lock keeps two migrators apart, each step runs in a
+//! transaction with `SET LOCAL lock_timeout`/`statement_timeout`, the version table is locked
+//! and must hold exactly the rows the plan expects before and after, every version-table
+//! statement must touch exactly one row, and a running statement can be cancelled. Progress
+//! streams to the caller as [`Event`]s; every step is journaled.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Notify;
+use tokio_postgres::SimpleQueryMessage;
+
+use crate::config::{redact, ResolvedUrl, Settings, TransactionMode};
+use crate::db::version_table::VersionTable;
+use crate::db::{self, ConnectOptions, Session};
+use crate::graph::{Direction, Step};
+use crate::journal::{self, Journal};
+use crate::render::{direction_word, AlembicCommand, StatementKind, StepBody, StepScript};
+
+/// What the executor reports while it works, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The advisory lock is held; `steps` will run.
+    PlanStarted {
+        steps: usize,
+    },
+    /// Step `index` (0-based) of `of` begins.
+    StepStarted {
+        index: usize,
+        of: usize,
+        step: Step,
+    },
+    /// Statement `index` (0-based) of `of` in step `step` is sent.
+    Statement {
+        step: usize,
+        index: usize,
+        of: usize,
+        text: String,
+        autocommit: bool,
+    },
+    StatementDone {
+        step: usize,
+        index: usize,
+        elapsed: Duration,
+    },
+    /// A NOTICE/WARNING the server sent.
+    Notice {
+        severity: String,
+        message: String,
+    },
+    /// A line alembic printed while running an online-only step.
+    Output {
+        line: String,
+    },
+    StepDone {
+        index: usize,
+        elapsed: Duration,
+    },
+    /// The plan stopped on this failure (the failing step was rolled back).
+    Failed(ExecFailure),
+    /// The plan stopped because it was cancelled; `step` was rolled back.
+    Cancelled {
+        step: Option<usize>,
+    },
+    PlanDone {
+        elapsed: Duration,
+    },
+}
+
+/// Why a plan stopped: the server's own words where it gave them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExecFailure {
+    /// The step that failed (None: before any step, e.g. the lock or the connection).
+    pub step: Option<usize>,
+    pub revision: Option<String>,
+    pub sqlstate: Option<String>,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    pub statement: Option<String>,
+    /// True when the failure is a cancellation the user asked for.
+    pub cancelled: bool,
+}
+
+impl fmt::Display for ExecFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(rev) = &self.revision {
+            write!(f, "step {rev}: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(code) = &self.sqlstate {
+            write!(f, " (SQLSTATE {code})")?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, "; detail: {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "; hint: {hint}")?;
+        }
+        if let Some(statement) = &self.statement {
+            write!(f, "; statement: {}", one_line(statement, 200))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ExecFailure {}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}
+
+/// A cancel request shared between the caller and the executor.
+#[derive(Clone, Default)]
+pub struct Cancel {
+    inner: Arc<(AtomicBool, Notify)>,
+}
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Cancels the running statement (rolled back) and stops the plan.
+    pub fn cancel(&self) {
+        self.inner.0.store(true, Ordering::SeqCst);
+        self.inner.1.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.0.load(Ordering::SeqCst)
+    }
+
+    async fn cancelled(&self) {
+        loop {
+            let notified = self.inner.1.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Where and how a plan runs.
+pub struct Target {
+    pub url: ResolvedUrl,
+    pub settings: Settings,
+    /// How to run alembic for online-only steps.
+    pub alembic: AlembicCommand,
+    /// Where executed steps are journaled (None: not journaled, for tests that say so).
+    pub journal: Option<Journal>,
+}
+
+impl Target {
+    fn version_table(&self) -> VersionTable {
+        VersionTable {
+            table: self.settings.version_table.clone(),
+            schema: self.settings.version_table_schema.clone(),
+        }
+    }
+}
+
+/// Runs `scripts` in order. Returns when the plan is done, failed or was cancelled; the same
+/// outcome is also the last event sent.
+pub async fn execute(
+    target: &Target,
+    scripts: &[StepScript],
+    events: &UnboundedSender<Event>,
+    cancel: &Cancel,
+) -> Result<(), ExecFailure> {
+    let result = run(target, scripts, events, cancel).await;
+    match &result {
+        Ok(elapsed) => {
+            let _ = events.send(Event::PlanDone { elapsed: *elapsed });
+        }
+        Err(f) if f.cancelled => {
+            let _ = events.send(Event::Cancelled { step: f.step });
+        }
+        Err(f) => {
+            let _ = events.send(Event::Failed(f.clone()));
+        }
+    }
+    result.map(|_| ())
+}
+
+async fn run(
+    target: &Target,
+    scripts: &[StepScript],
+    events: &UnboundedSender<Event>,
+    cancel: &Cancel,
+) -> Result<Duration, ExecFailure> {
+    let started = Instant::now();
+    if target.settings.read_only {
+        return Err(ExecFailure {
+            message: format!(
+                "profile {} is read_only: migrations cannot run through it",
+                target.settings.profile.as_deref().unwrap_or("(none)")
+            ),
+            ..ExecFailure::default()
+        });
+    }
+    let session = db::open(&target.url, ConnectOptions { read_only: false })
+        .await
+        .map_err(|e| ExecFailure {
+            message: e.to_string(),
+            ..ExecFailure::default()
+        })?;
+    let mut exec = Executor {
+        target,
+        session,
+        events,
+        cancel,
+        vt: target.version_table(),
+        in_tx: false,
+    };
+    exec.lock().await?;
+    let _ = events.send(Event::PlanStarted {
+        steps: scripts.len(),
+    });
+    let per_plan = target.settings.transaction == TransactionMode::Plan;
+    for (index, script) in scripts.iter().enumerate() {
+        let step_started = Instant::now();
+        let _ = events.send(Event::StepStarted {
+            index,
+            of: scripts.len(),
+            step: script.step.clone(),
+        });
+        let outcome = match &script.body {
+            StepBody::Sql(_) => exec.sql_step(index, script, !per_plan).await,
+            StepBody::OnlineOnly {
+                target: alembic_target,
+                ..
+            } => {
+                // alembic opens its own connection: our transaction must not hold the table.
+                match exec.commit().await {
+                    Ok(()) => {
+                        exec.online_step(index, script, alembic_target.as_deref())
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        let outcome = match outcome {
+            Ok(()) if per_plan && index + 1 == scripts.len() => exec.commit().await,
+            other => other,
+        };
+        let elapsed = step_started.elapsed();
+        if let Some(journal) = &target.journal {
+            let word = match &outcome {
+                Ok(()) if per_plan && index + 1 < scripts.len() => "pending-commit",
+                Ok(()) => "applied",
+                Err(f) if f.cancelled => "cancelled",
+                Err(_) => "failed",
+            };
+            let entry = journal::Entry::for_step(
+                target.settings.profile.as_deref(),
+                &redact(&target.url.url),
+                script,
+                elapsed,
+                word,
+                outcome.as_ref().err().map(ToString::to_string),
+            );
+            if let Err(e) = journal.append(&entry) {
+                // The step is done either way; losing its record must still stop the plan.
+                exec.rollback().await;
+                return Err(ExecFailure {
+                    step: Some(index),
+                    revision: Some(script.step.revision.clone()),
+                    message: format!("cannot write the journal: {e:#}"),
+                    ..ExecFailure::default()
+                });
+            }
+        }
+        if let Err(mut failure) = outcome {
+            exec.rollback().await;
+            failure.step.get_or_insert(index);
+            failure
+                .revision
+                .get_or_insert_with(|| script.step.revision.clone());
+            if per_plan && index > 0 {
+                failure
+                    .message
+                    .push_str(" (the whole plan was rolled back: transaction: plan)");
+            }
+            return Err(failure);
+        }
+        let _ = events.send(Event::StepDone { index, elapsed });
+    }
+    exec.unlock().await;
+    Ok(started.elapsed())
+}
+
+struct Executor<'a> {
+    target: &'a Target,
+    session: Session,
+    events: &'a UnboundedSender<Event>,
+    cancel: &'a Cancel,
+    vt: VersionTable,
+    in_tx: bool,
+}
+
+/// The server's error as an [`ExecFailure`].
+fn failure(err: &tokio_postgres::Error, url: &str, statement: Option<&str>) -> ExecFailure {
+    match err.as_db_error() {
+        Some(dbe) => ExecFailure {
+            sqlstate: Some(dbe.code().code().to_owned()),
+            message: dbe.message().to_owned(),
+            detail: dbe.detail().map(str::to_owned),
+            hint: dbe.hint().map(str::to_owned),
+            statement: statement.map(str::to_owned),
+            cancelled: dbe.code() == &tokio_postgres::error::SqlState::QUERY_CANCELED,
+            ..ExecFailure::default()
+        },
+        None => ExecFailure {
+            message: db::describe(err, url),
+            statement: statement.map(str::to_owned),
+            ..ExecFailure::default()
+        },
+    }
+}
+
+fn millis(d: Duration) -> u128 {
+    d.as_millis().max(1)
+}
+
+impl Executor<'_> {
+    fn forward_notices(&mut self) {
+        while let Ok(n) = self.session.notices.try_recv() {
+            let _ = self.events.send(Event::Notice {
+                severity: n.severity,
+                message: n.message,
+            });
+        }
+    }
+
+    /// Runs one statement through the simple protocol (as psql would), cancellable; returns the
+    /// rows it touched.
+    async fn query(&mut self, sql: &str) -> Result<u64, ExecFailure> {
+        if self.cancel.is_cancelled() {
+            return Err(self.cancelled());
+        }
+        let result = {
+            let fut = self.session.client.simple_query(sql);
+            tokio::pin!(fut);
+            tokio::select! {
+                r = &mut fut => r,
+                _ = self.cancel.cancelled() => {
+                    let _ = self.session.cancel_running().await;
+                    fut.await
+                }
+            }
+        };
+        self.forward_notices();
+        let messages = result.map_err(|e| {
+            let mut f = failure(&e, &self.target.url.url, Some(sql));
+            f.cancelled |= self.cancel.is_cancelled();
+            f
+        })?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                _ => None,
+            })
+            .sum())
+    }
+
+    fn cancelled(&self) -> ExecFailure {
+        ExecFailure {
+            message: "cancelled".to_owned(),
+            cancelled: true,
+            ..ExecFailure::default()
+        }
+    }
+
+    /// Takes the session advisory lock that keeps two alembic-tui migrators apart, keyed on the
+    /// database and the version table; says who holds it when it is taken.
+    async fn lock(&mut self) -> Result<(), ExecFailure> {
+        let key = format!("alembic-tui:{}", self.vt.qualified());
+        let url = self.target.url.url.clone();
+        let row = self
+            .session
+            .client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtextextended(current_database() || ':' || $1, 0))",
+                &[&key],
+            )
+            .await
+            .map_err(|e| failure(&e, &url, None))?;
+        if row.get::<_, bool>(0) {
+            return Ok(());
+        }
+        // Who has it: the lock's two 32-bit halves are classid and objid in pg_locks.
+        let holder = self
+            .session
+            .client
+            .query_opt(
+                "WITH k AS (SELECT hashtextextended(current_database() || ':' || $1, 0) AS key) \
+                 SELECT a.pid, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), \
+                        coalesce(a.usename::text, ''), coalesce(a.client_addr::text, 'local') \
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid, k \
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.database = \
+                       (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                   AND l.classid = ((k.key >> 32) & 4294967295)::bigint::oid \
+                   AND l.objid = (k.key & 4294967295)::bigint::oid AND l.objsubid = 1 LIMIT 1",
+                &[&key],
+            )
+            .await
+            .ok()
+            .flatten();
+        let who = match holder {
+            Some(r) => format!(
+                "pid {}, since {}, user {}, from {}",
+                r.get::<_, i32>(0),
+                r.get::<_, Option<String>>(1).unwrap_or_default(),
+                r.get::<_, String>(2),
+                r.get::<_, String>(3)
+            ),
+            None => "holder unknown".to_owned(),
+        };
+        Err(ExecFailure {
+            message: format!(
+                "another migration is running ({who}) on this database's {}; nothing was changed",
+                self.vt
+            ),
+            ..ExecFailure::default()
+        })
+    }
+
+    async fn unlock(&mut self) {
+        // The session ends right after; this only makes the release explicit.
+        let key = format!("alembic-tui:{}", self.vt.qualified());
+        let _ = self
+            .session
+            .client
+            .query_one(
+                "SELECT pg_advisory_unlock(hashtextextended(current_database() || ':' || $1, 0))",
+                &[&key],
+            )
+            .await;
+    }
+
+    fn timeouts(&self, scope: &str) -> String {
+        let s = &self.target.settings;
+        let statement = s.statement_timeout.map_or(0, millis);
+        format!(
+            "SET {scope} lock_timeout = '{}ms'; SET {scope} statement_timeout = '{statement}ms'",
+            millis(s.lock_timeout)
+        )
+    }
+
+    /// Opens a transaction with the profile's timeouts and the version table locked.
+    async fn begin(&mut self) -> Result<(), ExecFailure> {
+        if self.in_tx {
+            return Ok(());
+        }
+        self.query("BEGIN").await?;
+        self.in_tx = true;
+        let timeouts = self.timeouts("LOCAL");
+        self.query(&timeouts).await?;
+        if self.vt_exists().await? {
+            // Writers wait here (up to lock_timeout); readers such as `alembic current` don't.
+            let lock = format!("LOCK TABLE {} IN EXCLUSIVE MODE", self.vt.qualified());
+            self.query(&lock).await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), ExecFailure> {
+        if self.in_tx {
+            self.query("COMMIT").await?;
+            self.in_tx = false;
+        }
+        Ok(())
+    }
+
+    async fn rollback(&mut self) {
+        if self.in_tx {
+            // A cancel flag must not stop the rollback itself.
+            let _ = self.session.client.simple_query("ROLLBACK").await;
+            self.in_tx = false;
+        }
+    }
+
+    async fn vt_exists(&mut self) -> Result<bool, ExecFailure> {
+        let url = self.target.url.url.clone();
+        let row = self
+            .session
+            .client
+            .query_one(
+                "SELECT to_regclass($1) IS NOT NULL",
+                &[&self.vt.qualified()],
+            )
+            .await
+            .map_err(|e| failure(&e, &url, None))?;
+        Ok(row.get(0))
+    }
+
+    /// The version table's rows must be exactly `expected`, else the step stops.
+    async fn check_rows(&mut self, expected: &[String], when: &str) -> Result<(), ExecFailure> {
+        let url = self.target.url.url.clone();
+        let mut rows = self
+            .vt
+            .read(&self.session.client, &url)
+            .await
+            .map_err(|e| ExecFailure {
+                message: e.to_string(),
+                ..ExecFailure::default()
+            })?;
+        rows.sort();
+        let mut want = expected.to_vec();
+        want.sort();
+        if rows == want {
+            return Ok(());
+        }
+        Err(ExecFailure {
+            message: format!(
+                "the version table {} holds [{}] {when}, but the plan expects [{}]; someone else changed it — stopped and rolled back",
+                self.vt,
+                rows.join(", "),
+                want.join(", ")
+            ),
+            ..ExecFailure::default()
+        })
+    }
+
+    async fn sql_step(
+        &mut self,
+        index: usize,
+        script: &StepScript,
+        commit: bool,
+    ) -> Result<(), ExecFailure> {
+        let statements = script.statements();
+        self.begin().await?;
+        self.check_rows(&script.step.heads_before, "before the step")
+            .await?;
+        let of = statements.len();
+        for (i, st) in statements.iter().enumerate() {
+            let _ = self.events.send(Event::Statement {
+                step: index,
+                index: i,
+                of,
+                text: st.text.clone(),
+                autocommit: st.autocommit,
+            });
+            let started = Instant::now();
+            let touched = if st.autocommit {
+                // PostgreSQL refuses these inside a transaction block: commit what came before,
+                // run it alone under session-level timeouts, then carry on in a new transaction.
+                self.commit().await?;
+                let timeouts = self.timeouts("SESSION");
+                self.query(&timeouts).await?;
+                let result = self.query(&st.text).await;
+                let _ = self
+                    .query("RESET lock_timeout; RESET statement_timeout")
+                    .await;
+                result?
+            } else {
+                self.begin().await?;
+                self.query(&st.text).await?
+            };
+            if let StatementKind::VersionTable {
+                expect_rows: Some(n),
+            } = st.kind
+            {
+                if touched != n {
+                    return Err(ExecFailure {
+                        message: format!(
+                            "the version-table statement touched {touched} rows instead of {n}; rolled back"
+                        ),
+                        statement: Some(st.text.clone()),
+                        ..ExecFailure::default()
+                    });
+                }
+            }
+            let _ = self.events.send(Event::StatementDone {
+                step: index,
+                index: i,
+                elapsed: started.elapsed(),
+            });
+        }
+        self.begin().await?;
+        self.check_rows(&script.step.heads_after, "after the step")
+            .await?;
+        if commit {
+            self.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Runs a step through alembic online, output streamed, then checks the version table.
+    async fn online_step(
+        &mut self,
+        index: usize,
+        script: &StepScript,
+        alembic_target: Option<&str>,
+    ) -> Result<(), ExecFailure> {
+        let step = &script.step;
+        let Some(alembic_target) = alembic_target else {
+            return Err(ExecFailure {
+                message: format!(
+                    "{} {} cannot be rendered offline and no single alembic command runs just this step",
+                    direction_word(step.direction),
+                    step.revision
+                ),
+                ..ExecFailure::default()
+            });
+        };
+        self.check_rows(&step.heads_before, "before the step")
+            .await?;
+        let args = vec![
+            direction_word(step.direction).to_owned(),
+            alembic_target.to_owned(),
+        ];
+        let _ = self.events.send(Event::Statement {
+            step: index,
+            index: 0,
+            of: 1,
+            text: format!("{} {}", self.target.alembic.text(), args.join(" ")),
+            autocommit: false,
+        });
+        let started = Instant::now();
+        let mut cmd = tokio::process::Command::from(self.target.alembic.command(&args));
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().map_err(|e| ExecFailure {
+            message: format!(
+                "cannot run the alembic command `{}`: {e}",
+                self.target.alembic.text()
+            ),
+            ..ExecFailure::default()
+        })?;
+        let mut tail: Vec<String> = Vec::new();
+        let status = {
+            use tokio::io::AsyncBufReadExt;
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            for reader in [
+                child
+                    .stdout
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+                child
+                    .stderr
+                    .take()
+                    .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut lines = tokio::io::BufReader::new(reader).lines();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let _ = tx.send(line);
+                    }
+                });
+            }
+            drop(tx);
+            let mut cancelled = false;
+            loop {
+                tokio::select! {
+                    line = rx.recv() => match line {
+                        Some(line) => {
+                            tail.push(line.clone());
+                            if tail.len() > 5 { tail.remove(0); }
+                            let _ = self.events.send(Event::Output { line });
+                        }
+                        None => break,
+                    },
+                    _ = self.cancel.cancelled(), if !cancelled => {
+                        // alembic rolls its transaction back when it is interrupted.
+                        cancelled = true;
+                        let _ = child.start_kill();
+                    }
+                }
+            }
+            child.wait().await
+        };
+        let status = status.map_err(|e| ExecFailure {
+            message: format!("waiting for alembic: {e}"),
+            ..ExecFailure::default()
+        })?;
+        if !status.success() {
+            let cancelled = self.cancel.is_cancelled();
+            return Err(ExecFailure {
+                message: if cancelled {
+                    "cancelled (alembic was stopped)".to_owned()
+                } else {
+                    format!("alembic failed ({status}): {}", tail.join(" | "))
+                },
+                cancelled,
+                ..ExecFailure::default()
+            });
+        }
+        self.check_rows(&step.heads_after, "after alembic ran the step")
+            .await?;
+        let _ = self.events.send(Event::StatementDone {
+            step: index,
+            index: 0,
+            elapsed: started.elapsed(),
+        });
+        Ok(())
+    }
+}
+
+/// A short description of a step for messages and logs.
+pub fn describe_step(step: &Step) -> String {
+    let arrow = match step.direction {
+        Direction::Upgrade => "↑",
+        Direction::Downgrade => "↓",
+    };
+    format!(
+        "{arrow} {} {}",
+        direction_word(step.direction),
+        step.revision
+    )
+}

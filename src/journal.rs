@@ -1,0 +1,204 @@
+//! The journal: one JSON line per executed step (who, where, what, how long, how it ended),
+//! appended and fsynced before the next step starts, so the record survives a crash.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::render::{direction_word, StepBody, StepScript};
+
+/// One executed step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// UTC, RFC 3339 with milliseconds.
+    pub ts: String,
+    pub os_user: String,
+    pub profile: Option<String>,
+    /// The database URL, redacted.
+    pub target: String,
+    pub direction: String,
+    pub revision: String,
+    pub file_sha256: String,
+    /// The statements as sent (for online-only steps: the alembic command).
+    pub statements: Vec<String>,
+    pub duration_ms: u64,
+    /// `applied`, `failed`, `cancelled`, or `pending-commit` (transaction: plan, not yet committed).
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Entry {
+    pub fn for_step(
+        profile: Option<&str>,
+        redacted_target: &str,
+        script: &StepScript,
+        elapsed: Duration,
+        outcome: &str,
+        error: Option<String>,
+    ) -> Entry {
+        let statements = match &script.body {
+            StepBody::Sql(statements) => statements.iter().map(|s| s.text.clone()).collect(),
+            StepBody::OnlineOnly { target, .. } => vec![format!(
+                "alembic {} {}",
+                direction_word(script.step.direction),
+                target.as_deref().unwrap_or("?")
+            )],
+        };
+        Entry {
+            ts: utc_now(),
+            os_user: os_user(),
+            profile: profile.map(str::to_owned),
+            target: redacted_target.to_owned(),
+            direction: direction_word(script.step.direction).to_owned(),
+            revision: script.step.revision.clone(),
+            file_sha256: script.file_sha256.clone(),
+            statements,
+            duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            outcome: outcome.to_owned(),
+            error,
+        }
+    }
+}
+
+/// The OS user: `$USER`/`$LOGNAME`, else what `id -un` says (service shells often set neither).
+fn os_user() -> String {
+    static USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    USER.get_or_init(|| {
+        std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(|| {
+                let out = std::process::Command::new("id").arg("-un").output().ok()?;
+                let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                (!name.is_empty()).then_some(name)
+            })
+            .unwrap_or_else(|| "unknown".to_owned())
+    })
+    .clone()
+}
+
+/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ` (civil-from-days, so no date crate is needed for one field).
+pub fn utc_now() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_millis()
+    )
+}
+
+/// An append-only journal file.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    path: PathBuf,
+}
+
+impl Journal {
+    pub fn at(path: PathBuf) -> Journal {
+        Journal { path }
+    }
+
+    /// The journal in the data dir (`journal.jsonl`).
+    pub fn default_location() -> Result<Journal> {
+        Ok(Journal::at(crate::paths::data_dir()?.join("journal.jsonl")))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one line and fsyncs it.
+    pub fn append(&self, entry: &Entry) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let mut line = serde_json::to_vec(entry).context("encoding a journal entry")?;
+        line.push(b'\n');
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .with_context(|| format!("opening {}", self.path.display()))?;
+        file.write_all(&line)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("writing {}", self.path.display()))
+    }
+
+    /// Every readable entry, oldest first; lines that do not parse (a torn last line after a
+    /// crash) are skipped. A missing journal is empty.
+    pub fn read_all(&self) -> Result<Vec<Entry>> {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", self.path.display())),
+        };
+        let mut entries = Vec::new();
+        for line in std::io::BufReader::new(file).lines() {
+            let line = line.with_context(|| format!("reading {}", self.path.display()))?;
+            if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let ts = utc_now();
+        assert_eq!(ts.len(), 24, "{ts}");
+        assert!(ts.ends_with('Z') && ts.as_bytes()[10] == b'T', "{ts}");
+        assert!(ts.as_str() > "2024-01-01");
+    }
+
+    #[test]
+    fn entries_round_trip_and_torn_lines_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::at(dir.path().join("j/journal.jsonl"));
+        let entry = Entry {
+            ts: utc_now(),
+            os_user: "me".into(),
+            profile: None,
+            target: "postgresql://u:***@h/db".into(),
+            direction: "upgrade".into(),
+            revision: "abc".into(),
+            file_sha256: "00".into(),
+            statements: vec!["CREATE TABLE t (id int)".into()],
+            duration_ms: 3,
+            outcome: "applied".into(),
+            error: None,
+        };
+        journal.append(&entry).unwrap();
+        journal.append(&entry).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(journal.path())
+            .unwrap();
+        f.write_all(b"{\"ts\": \"torn").unwrap();
+        assert_eq!(journal.read_all().unwrap(), vec![entry.clone(), entry]);
+    }
+}

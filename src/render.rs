@@ -1,0 +1,765 @@
+//! Turning plan steps into the exact SQL they run: alembic's offline mode (`upgrade S:E --sql`)
+//! for a whole range in one process, split per step on its `-- Running …` markers, with alembic's
+//! own BEGIN/COMMIT and version-table statements replaced by ours (the executor owns transactions
+//! and the version-table guard). Rendered bodies are cached on disk by the content hash of the
+//! revision file and env.py, so a second view of a step is instant.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::analysis::sql_split;
+use crate::cli::commands::Workspace;
+use crate::config::{ResolvedUrl, Settings};
+use crate::db::version_table::{quote_literal, VersionTable};
+use crate::graph::{Direction, RevisionMap, Step};
+
+/// What a statement is for: the revision's own SQL, or our bookkeeping of the version table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementKind {
+    /// From the revision's `upgrade()` / `downgrade()`, as alembic rendered it.
+    Body,
+    /// A version-table statement; `expect_rows` is how many rows it must touch (None: DDL).
+    VersionTable { expect_rows: Option<u64> },
+}
+
+/// One statement as it will run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptStatement {
+    pub text: String,
+    /// Runs alone outside any transaction (alembic's `autocommit_block`, e.g. CREATE INDEX
+    /// CONCURRENTLY), so a failure after it cannot roll it back.
+    pub autocommit: bool,
+    pub kind: StatementKind,
+}
+
+/// How a step will run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepBody {
+    /// Exactly these statements, in order.
+    Sql(Vec<ScriptStatement>),
+    /// Offline rendering failed (the revision needs a live connection, e.g. `op.get_bind()`):
+    /// the step runs through the alembic command online; `reason` is alembic's error, `target`
+    /// the argument of the one `alembic upgrade|downgrade` that runs exactly this step (None when
+    /// no single command does, e.g. one branch of a branch point).
+    OnlineOnly {
+        reason: String,
+        target: Option<String>,
+    },
+}
+
+/// A plan step with what it will run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepScript {
+    pub step: Step,
+    /// sha256 of the revision file when rendered (the journal records it).
+    pub file_sha256: String,
+    pub body: StepBody,
+}
+
+impl StepScript {
+    /// The statements of an exact step (empty for online-only steps).
+    pub fn statements(&self) -> &[ScriptStatement] {
+        match &self.body {
+            StepBody::Sql(s) => s,
+            StepBody::OnlineOnly { .. } => &[],
+        }
+    }
+}
+
+/// A rendered body: the revision's statements without version-table bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CachedBody {
+    statements: Vec<ScriptStatement>,
+}
+
+/// How to run the profile's alembic command for this project: in the ini's directory, with
+/// `-c`/`-n` as the CLI was given them and the target's URL in `DATABASE_URL`.
+#[derive(Debug, Clone)]
+pub struct AlembicCommand {
+    ini_dir: PathBuf,
+    ini_name: String,
+    section: String,
+    command: Vec<String>,
+    database_url: String,
+}
+
+impl AlembicCommand {
+    pub fn new(ws: &Workspace, settings: &Settings, url: &ResolvedUrl) -> AlembicCommand {
+        let config = &ws.project.config;
+        AlembicCommand {
+            ini_dir: config.ini_dir().to_path_buf(),
+            ini_name: config.ini_path().file_name().map_or_else(
+                || "alembic.ini".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            section: config.section.clone(),
+            command: settings.alembic.clone(),
+            database_url: url.url.clone(),
+        }
+    }
+
+    /// The command line for `args`.
+    pub fn command(&self, args: &[String]) -> Command {
+        let (program, rest) = match self.command.split_first() {
+            Some((p, rest)) => (p.clone(), rest.to_vec()),
+            None => ("alembic".to_owned(), Vec::new()),
+        };
+        let mut cmd = Command::new(program);
+        cmd.args(rest).arg("-c").arg(&self.ini_name);
+        if self.section != "alembic" {
+            cmd.arg("-n").arg(&self.section);
+        }
+        cmd.args(args)
+            .current_dir(&self.ini_dir)
+            .env("DATABASE_URL", &self.database_url)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// The command as the user configured it, for messages.
+    pub fn text(&self) -> String {
+        self.command.join(" ")
+    }
+}
+
+/// How to run alembic for this project, and what the rendered SQL depends on.
+pub struct Renderer {
+    alembic: AlembicCommand,
+    version_table: VersionTable,
+    env_sha256: String,
+    /// Revision id → (file, sha256 of its content).
+    files: HashMap<String, (PathBuf, String)>,
+    cache_dir: Option<PathBuf>,
+    memory: Mutex<HashMap<String, CachedBody>>,
+    ancestry: Ancestry,
+}
+
+/// The parents of each revision (without depends_on), to pick alembic ranges.
+struct Ancestry {
+    down: HashMap<String, Vec<String>>,
+}
+
+impl Ancestry {
+    /// Is `a` an ancestor of `b` (or `b` itself)?
+    fn reaches(&self, b: &str, a: &str) -> bool {
+        let mut stack = vec![b.to_owned()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(rev) = stack.pop() {
+            if rev == a {
+                return true;
+            }
+            if seen.insert(rev.clone()) {
+                if let Some(down) = self.down.get(&rev) {
+                    stack.extend(down.iter().cloned());
+                }
+            }
+        }
+        false
+    }
+}
+
+/// sha256 of bytes, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for b in digest.iter() {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
+fn file_sha256(path: &Path) -> String {
+    // An unreadable file gets a hash no cache entry has, so it is rendered (and fails) afresh.
+    std::fs::read(path).map_or_else(|e| format!("unreadable:{e}"), |b| sha256_hex(&b))
+}
+
+impl Renderer {
+    /// A renderer for `ws`, running the profile's alembic command against `url` (online-only
+    /// steps and env.py files that read `DATABASE_URL`). `cache_dir`: where rendered bodies are
+    /// kept (None: memory only).
+    pub fn new(
+        ws: &Workspace,
+        settings: &Settings,
+        url: &ResolvedUrl,
+        cache_dir: Option<PathBuf>,
+    ) -> Renderer {
+        let config = &ws.project.config;
+        let files = ws
+            .project
+            .revisions
+            .iter()
+            .map(|r| (r.id.clone(), (r.path.clone(), file_sha256(&r.path))))
+            .collect();
+        let down = ws
+            .project
+            .revisions
+            .iter()
+            .map(|r| (r.id.clone(), r.down_revisions.clone()))
+            .collect();
+        Renderer {
+            alembic: AlembicCommand::new(ws, settings, url),
+            version_table: VersionTable {
+                table: settings.version_table.clone(),
+                schema: settings.version_table_schema.clone(),
+            },
+            env_sha256: file_sha256(&config.script_location.join("env.py")),
+            files,
+            cache_dir,
+            memory: Mutex::new(HashMap::new()),
+            ancestry: Ancestry { down },
+        }
+    }
+
+    /// The alembic command this renderer runs.
+    pub fn alembic(&self) -> &AlembicCommand {
+        &self.alembic
+    }
+
+    fn cache_key(&self, direction: Direction, revision: &str) -> String {
+        let file = self.files.get(revision).map_or("", |(_, sha)| sha.as_str());
+        sha256_hex(
+            format!(
+                "v1|postgresql|{}|{revision}|{file}|{}",
+                direction_word(direction),
+                self.env_sha256
+            )
+            .as_bytes(),
+        )
+    }
+
+    fn cached(&self, key: &str) -> Option<CachedBody> {
+        if let Some(hit) = self.memory.lock().ok()?.get(key) {
+            return Some(hit.clone());
+        }
+        let path = self.cache_dir.as_ref()?.join(format!("{key}.json"));
+        let body: CachedBody = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        if let Ok(mut memory) = self.memory.lock() {
+            memory.insert(key.to_owned(), body.clone());
+        }
+        Some(body)
+    }
+
+    fn store(&self, key: &str, body: &CachedBody) {
+        if let Ok(mut memory) = self.memory.lock() {
+            memory.insert(key.to_owned(), body.clone());
+        }
+        let Some(dir) = &self.cache_dir else { return };
+        // The cache is an optimisation: a full disk or a read-only home only costs a re-render.
+        if std::fs::create_dir_all(dir).is_ok() {
+            if let Ok(bytes) = serde_json::to_vec(body) {
+                let tmp = dir.join(format!("{key}.json.tmp{}", std::process::id()));
+                if std::fs::write(&tmp, bytes).is_ok() {
+                    let _ = std::fs::rename(&tmp, dir.join(format!("{key}.json")));
+                }
+            }
+        }
+    }
+
+    /// The statements of every step. Steps whose offline rendering fails come back online-only;
+    /// an alembic command that cannot be started at all is an error.
+    pub fn render(&self, map: &RevisionMap, steps: &[Step]) -> Result<Vec<StepScript>> {
+        let mut bodies: Vec<Option<Result<CachedBody, String>>> = steps
+            .iter()
+            .map(|s| {
+                self.cached(&self.cache_key(s.direction, &s.revision))
+                    .map(Ok)
+            })
+            .collect();
+        while let Some(first) = bodies.iter().position(Option::is_none) {
+            let (start, end) = self.range_for(steps, &bodies, first);
+            let direction = steps[first].direction;
+            let outcome = self.run_offline(direction, &start, &end)?;
+            for rendered in &outcome.steps {
+                let body = CachedBody {
+                    statements: rendered.statements.clone(),
+                };
+                self.store(&self.cache_key(direction, &rendered.revision), &body);
+            }
+            let mut progressed = false;
+            for (i, step) in steps.iter().enumerate() {
+                if bodies[i].is_some() || step.direction != direction {
+                    continue;
+                }
+                if let Some(r) = outcome.steps.iter().find(|r| r.revision == step.revision) {
+                    bodies[i] = Some(Ok(CachedBody {
+                        statements: r.statements.clone(),
+                    }));
+                    progressed = true;
+                } else if outcome.failed_at.as_deref() == Some(step.revision.as_str())
+                    || (outcome.error.is_some() && i == first)
+                {
+                    let reason = outcome
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "alembic failed".to_owned());
+                    bodies[i] = Some(Err(reason));
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                // alembic succeeded but did not run this step: the range was not what we
+                // expected. Say so rather than loop.
+                bodies[first] = Some(Err(format!(
+                    "`{} {} {start}:{end} --sql` did not render {}",
+                    self.alembic.text(),
+                    direction_word(direction),
+                    steps[first].revision
+                )));
+            }
+        }
+        Ok(steps
+            .iter()
+            .zip(bodies)
+            .map(|(step, body)| {
+                let file_sha256 = self
+                    .files
+                    .get(&step.revision)
+                    .map_or_else(String::new, |(_, sha)| sha.clone());
+                let body = match body {
+                    Some(Ok(cached)) => {
+                        let mut statements = cached.statements;
+                        statements.extend(version_statements(&self.version_table, step));
+                        StepBody::Sql(statements)
+                    }
+                    Some(Err(reason)) => StepBody::OnlineOnly {
+                        reason,
+                        target: online_target(map, step),
+                    },
+                    None => StepBody::OnlineOnly {
+                        reason: "not rendered".to_owned(),
+                        target: online_target(map, step),
+                    },
+                };
+                StepScript {
+                    step: step.clone(),
+                    file_sha256,
+                    body,
+                }
+            })
+            .collect())
+    }
+
+    /// An alembic range `start:end` whose offline run includes step `first` and as many of the
+    /// following unrendered steps of the same direction as one range can.
+    fn range_for(
+        &self,
+        steps: &[Step],
+        bodies: &[Option<Result<CachedBody, String>>],
+        first: usize,
+    ) -> (String, String) {
+        let step = &steps[first];
+        let missing = || {
+            steps
+                .iter()
+                .zip(bodies)
+                .skip(first)
+                .filter(|(s, b)| b.is_none() && s.direction == step.direction)
+                .map(|(s, _)| s.revision.as_str())
+        };
+        let parent = |rev: &str| {
+            self.ancestry
+                .down
+                .get(rev)
+                .and_then(|d| d.first().cloned())
+                .unwrap_or_else(|| "base".to_owned())
+        };
+        match step.direction {
+            Direction::Upgrade => {
+                // From a parent of the first step up to the last missing step above it: alembic
+                // upgrades everything between (steps outside the plan are cached too).
+                let end = missing()
+                    .filter(|r| self.ancestry.reaches(r, &step.revision))
+                    .last()
+                    .unwrap_or(&step.revision)
+                    .to_owned();
+                (parent(&step.revision), end)
+            }
+            Direction::Downgrade => {
+                let last = missing()
+                    .filter(|r| self.ancestry.reaches(&step.revision, r))
+                    .last()
+                    .unwrap_or(&step.revision)
+                    .to_owned();
+                (step.revision.clone(), parent(&last))
+            }
+        }
+    }
+
+    fn run_offline(&self, direction: Direction, start: &str, end: &str) -> Result<Offline> {
+        let args = vec![
+            direction_word(direction).to_owned(),
+            format!("{start}:{end}"),
+            "--sql".to_owned(),
+        ];
+        let out = self.alembic.command(&args).output().with_context(|| {
+            format!(
+                "cannot run the alembic command `{}` in {} (set `alembic:` in the profile)",
+                self.alembic.text(),
+                self.alembic.ini_dir.display()
+            )
+        })?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut parsed = parse_offline(&stdout, direction, &self.version_table);
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            parsed.error = Some(alembic_error(&stderr, out.status.code()));
+            // The last step alembic announced is the one that failed; its SQL is incomplete.
+            if let Some(last) = parsed.steps.pop() {
+                parsed.failed_at = Some(last.revision);
+            }
+        } else if let Some(err) = parsed.parse_error.take() {
+            parsed.error = Some(err);
+            parsed.failed_at = parsed.steps.pop().map(|s| s.revision);
+        }
+        Ok(parsed)
+    }
+}
+
+/// The argument of the one `alembic upgrade|downgrade` command that, from the step's rows, runs
+/// exactly this step — checked with the planner, which agrees with alembic.
+pub fn online_target(map: &RevisionMap, step: &Step) -> Option<String> {
+    let mut candidates = vec![step.revision.clone()];
+    if step.direction == Direction::Downgrade {
+        candidates = map
+            .get(&step.revision)
+            .map(|n| n.down_revisions().to_vec())
+            .unwrap_or_default();
+        if candidates.is_empty() {
+            candidates.push("base".to_owned());
+        }
+        candidates.push(format!("{}-1", step.revision));
+    }
+    candidates.into_iter().find(|target| {
+        let plan = match step.direction {
+            Direction::Upgrade => map.plan_upgrade(&step.heads_before, target),
+            Direction::Downgrade => map.plan_downgrade(&step.heads_before, target),
+        };
+        plan.is_ok_and(|p| p.len() == 1 && &p[0] == step)
+    })
+}
+
+pub fn direction_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Upgrade => "upgrade",
+        Direction::Downgrade => "downgrade",
+    }
+}
+
+/// alembic's error, from its stderr: the last lines, where Python puts the exception.
+fn alembic_error(stderr: &str, code: Option<i32>) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty() && !l.starts_with("INFO  ["))
+        .collect();
+    let tail = lines[lines.len().saturating_sub(3)..].join(" | ");
+    match (tail.is_empty(), code) {
+        (true, Some(c)) => format!("alembic exited with code {c}"),
+        (true, None) => "alembic was killed by a signal".to_owned(),
+        (false, _) => tail,
+    }
+}
+
+/// One step of an offline script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RenderedStep {
+    revision: String,
+    statements: Vec<ScriptStatement>,
+}
+
+#[derive(Debug, Default)]
+struct Offline {
+    steps: Vec<RenderedStep>,
+    failed_at: Option<String>,
+    error: Option<String>,
+    parse_error: Option<String>,
+}
+
+/// The revision a `-- Running upgrade A, B -> R` / `-- Running downgrade R -> A` marker names.
+fn marker_revision(line: &str, direction: Direction) -> Option<String> {
+    let rest = line.strip_prefix("-- Running ")?;
+    let rest = rest
+        .strip_prefix(direction_word(direction))?
+        .strip_prefix(' ')?;
+    let (from, to) = rest.split_once("->")?;
+    let rev = match direction {
+        Direction::Upgrade => to,
+        Direction::Downgrade => from,
+    };
+    let rev = rev.trim();
+    (!rev.is_empty() && !rev.contains(',')).then(|| rev.to_owned())
+}
+
+/// Splits alembic's offline output into steps. BEGIN/COMMIT track alembic's transaction state:
+/// statements it puts outside a transaction (between `COMMIT;` and `BEGIN;`, its
+/// `autocommit_block`) are marked autocommit. Version-table statements are dropped.
+fn parse_offline(stdout: &str, direction: Direction, vt: &VersionTable) -> Offline {
+    let mut sections: Vec<(Option<String>, String)> = vec![(None, String::new())];
+    for line in stdout.lines() {
+        if let Some(rev) = marker_revision(line, direction) {
+            sections.push((Some(rev), String::new()));
+        } else if let Some((_, text)) = sections.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    // Scripts without any BEGIN (non-transactional DDL) run statement by statement in alembic;
+    // we still wrap them, so nothing is autocommit.
+    let has_transactions = stdout
+        .lines()
+        .any(|l| l.trim().eq_ignore_ascii_case("BEGIN;"));
+    let mut in_tx = false;
+    let mut out = Offline::default();
+    for (revision, text) in sections {
+        let statements = match sql_split::split(&text) {
+            Ok(s) => s,
+            Err(err) => {
+                out.parse_error = Some(format!("cannot split alembic's SQL: {err}"));
+                if let Some(revision) = revision {
+                    out.steps.push(RenderedStep {
+                        revision,
+                        statements: Vec::new(),
+                    });
+                }
+                return out;
+            }
+        };
+        let mut body = Vec::new();
+        for st in statements {
+            let bare = strip_comments(&st.text);
+            let upper = bare.to_ascii_uppercase();
+            if upper == "BEGIN" || upper == "BEGIN TRANSACTION" {
+                in_tx = true;
+            } else if upper == "COMMIT" {
+                in_tx = false;
+            } else if !is_version_statement(bare, vt) {
+                body.push(ScriptStatement {
+                    text: st.text,
+                    autocommit: has_transactions && !in_tx,
+                    kind: StatementKind::Body,
+                });
+            }
+        }
+        if let Some(revision) = revision {
+            out.steps.push(RenderedStep {
+                revision,
+                statements: body,
+            });
+        }
+    }
+    out
+}
+
+/// The statement without leading `--` and `/* */` comments.
+fn strip_comments(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if rest.starts_with("/*") {
+            rest = rest.split_once("*/").map_or("", |(_, r)| r).trim_start();
+        } else {
+            return rest.trim_end();
+        }
+    }
+}
+
+/// Does this statement write alembic's version table (which the executor does itself)?
+fn is_version_statement(bare: &str, vt: &VersionTable) -> bool {
+    let words: Vec<&str> = bare.split_whitespace().take(4).collect();
+    let names_table = |word: &str| {
+        let word = word.split('(').next().unwrap_or(word);
+        let unquoted: String = word.chars().filter(|c| *c != '"').collect();
+        let table = unquoted.rsplit('.').next().unwrap_or(&unquoted);
+        table == vt.table
+    };
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    match upper
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["INSERT", "INTO", _, ..] | ["DELETE", "FROM", _, ..] => names_table(words[2]),
+        ["UPDATE", _, "SET", ..] => names_table(words[1]),
+        ["CREATE", "TABLE", _, ..] | ["DROP", "TABLE", _, ..] => names_table(words[2]),
+        _ => false,
+    }
+}
+
+/// Our version-table statements for a step, as alembic's HeadMaintainer would write them: rows
+/// that go are updated into rows that come where they can, the rest deleted or inserted. Each
+/// must touch exactly one row.
+pub fn version_statements(vt: &VersionTable, step: &Step) -> Vec<ScriptStatement> {
+    let table = vt.qualified();
+    let gone: Vec<&String> = step
+        .heads_before
+        .iter()
+        .filter(|r| !step.heads_after.contains(r))
+        .collect();
+    let came: Vec<&String> = step
+        .heads_after
+        .iter()
+        .filter(|r| !step.heads_before.contains(r))
+        .collect();
+    let mut out = Vec::new();
+    let row = |text: String| ScriptStatement {
+        text,
+        autocommit: false,
+        kind: StatementKind::VersionTable {
+            expect_rows: Some(1),
+        },
+    };
+    if step.heads_before.is_empty() {
+        out.push(ScriptStatement {
+            text: format!(
+                "CREATE TABLE IF NOT EXISTS {table} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {} PRIMARY KEY (version_num)\n)",
+                crate::db::version_table::quote_ident(&format!("{}_pkc", vt.table))
+            ),
+            autocommit: false,
+            kind: StatementKind::VersionTable { expect_rows: None },
+        });
+    }
+    let pairs = gone.len().min(came.len());
+    for old in &gone[pairs..] {
+        out.push(row(format!(
+            "DELETE FROM {table} WHERE version_num = {}",
+            quote_literal(old)
+        )));
+    }
+    for (old, new) in gone.iter().zip(&came).take(pairs) {
+        out.push(row(format!(
+            "UPDATE {table} SET version_num = {} WHERE version_num = {}",
+            quote_literal(new),
+            quote_literal(old)
+        )));
+    }
+    for new in &came[pairs..] {
+        out.push(row(format!(
+            "INSERT INTO {table} (version_num) VALUES ({})",
+            quote_literal(new)
+        )));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vt() -> VersionTable {
+        VersionTable::default()
+    }
+
+    #[test]
+    fn markers_name_the_revision_that_runs() {
+        assert_eq!(
+            marker_revision("-- Running upgrade  -> abc", Direction::Upgrade).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            marker_revision("-- Running upgrade a, b -> m", Direction::Upgrade).as_deref(),
+            Some("m")
+        );
+        assert_eq!(
+            marker_revision("-- Running downgrade m -> a, b", Direction::Downgrade).as_deref(),
+            Some("m")
+        );
+        assert_eq!(
+            marker_revision("-- Running upgrade  -> abc", Direction::Downgrade),
+            None
+        );
+    }
+
+    #[test]
+    fn offline_output_splits_per_step_without_bookkeeping() {
+        let sql = "BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\n\
+                   -- Running upgrade  -> a1\n\nCREATE TABLE t (id SERIAL NOT NULL, PRIMARY KEY (id));\n\n\
+                   INSERT INTO alembic_version (version_num) VALUES ('a1') RETURNING alembic_version.version_num;\n\n\
+                   -- Running upgrade a1 -> b2\n\nCOMMIT;\n\nCREATE INDEX CONCURRENTLY ix ON t (id);\n\nBEGIN;\n\n\
+                   INSERT INTO t VALUES (1);\n\nUPDATE alembic_version SET version_num='b2' WHERE alembic_version.version_num = 'a1';\n\nCOMMIT;\n\n";
+        let out = parse_offline(sql, Direction::Upgrade, &vt());
+        assert_eq!(out.steps.len(), 2);
+        assert_eq!(out.steps[0].revision, "a1");
+        assert_eq!(
+            out.steps[0].statements,
+            [ScriptStatement {
+                text: "CREATE TABLE t (id SERIAL NOT NULL, PRIMARY KEY (id))".into(),
+                autocommit: false,
+                kind: StatementKind::Body
+            }]
+        );
+        let b2 = &out.steps[1].statements;
+        assert_eq!(b2.len(), 2);
+        assert!(b2[0].autocommit && b2[0].text.starts_with("CREATE INDEX CONCURRENTLY"));
+        assert!(!b2[1].autocommit && b2[1].text == "INSERT INTO t VALUES (1)");
+    }
+
+    #[test]
+    fn other_tables_named_like_statements_are_kept() {
+        assert!(is_version_statement(
+            "UPDATE alembic_version SET version_num='b'",
+            &vt()
+        ));
+        assert!(is_version_statement(
+            "INSERT INTO public.\"alembic_version\" (version_num) VALUES ('a')",
+            &vt()
+        ));
+        assert!(!is_version_statement("UPDATE accounts SET x = 1", &vt()));
+        assert!(!is_version_statement(
+            "DELETE FROM alembic_versions_old",
+            &vt()
+        ));
+    }
+
+    fn step(before: &[&str], after: &[&str]) -> Step {
+        Step {
+            direction: Direction::Upgrade,
+            revision: "x".into(),
+            heads_before: before.iter().map(|s| s.to_string()).collect(),
+            heads_after: after.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn version_rows_move_as_the_head_maintainer_moves_them() {
+        let texts = |s: &Step| {
+            version_statements(&vt(), s)
+                .into_iter()
+                .map(|s| s.text)
+                .collect::<Vec<_>>()
+        };
+        let first = texts(&step(&[], &["a"]));
+        assert!(first[0].starts_with("CREATE TABLE IF NOT EXISTS \"alembic_version\""));
+        assert_eq!(
+            first[1],
+            "INSERT INTO \"alembic_version\" (version_num) VALUES ('a')"
+        );
+        assert_eq!(
+            texts(&step(&["a", "b"], &["m"])),
+            [
+                "DELETE FROM \"alembic_version\" WHERE version_num = 'b'",
+                "UPDATE \"alembic_version\" SET version_num = 'm' WHERE version_num = 'a'"
+            ]
+        );
+        assert_eq!(
+            texts(&step(&["m"], &["a", "b"])),
+            [
+                "UPDATE \"alembic_version\" SET version_num = 'a' WHERE version_num = 'm'",
+                "INSERT INTO \"alembic_version\" (version_num) VALUES ('b')"
+            ]
+        );
+        assert_eq!(
+            texts(&step(&["a"], &[])),
+            ["DELETE FROM \"alembic_version\" WHERE version_num = 'a'"]
+        );
+    }
+}
