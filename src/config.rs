@@ -74,6 +74,9 @@ pub struct ProfileFile {
     pub version_table: Option<String>,
     pub version_table_schema: Option<String>,
     pub transaction: Option<TransactionMode>,
+    /// The server where `drift` and `verify` create their throwaway databases (a connection
+    /// to this database runs CREATE DATABASE); default: the target's own server.
+    pub shadow_url: Option<String>,
 }
 
 impl ProfileFile {
@@ -97,7 +100,8 @@ impl ProfileFile {
             read_only,
             version_table,
             version_table_schema,
-            transaction
+            transaction,
+            shadow_url
         );
     }
 }
@@ -441,6 +445,8 @@ pub struct Settings {
     pub version_table: String,
     pub version_table_schema: Option<String>,
     pub transaction: TransactionMode,
+    /// Where throwaway databases are created (see [`ProfileFile::shadow_url`]).
+    pub shadow_url: Option<ResolvedUrl>,
 }
 
 impl Settings {
@@ -482,6 +488,17 @@ impl Settings {
                 .unwrap_or_else(|| "alembic_version".to_owned()),
             version_table_schema: p.version_table_schema.clone(),
             transaction: p.transaction.unwrap_or_default(),
+            shadow_url: p
+                .shadow_url
+                .as_deref()
+                .map(|raw| {
+                    normalize_url(raw).map(|url| ResolvedUrl {
+                        url,
+                        source: UrlSource::Profile(name.unwrap_or("(none)").to_owned()),
+                    })
+                })
+                .transpose()
+                .map_err(|m| bad("shadow_url", m))?,
         })
     }
 }

@@ -5,5 +5,6 @@ pub mod args;
 pub mod commands;
 pub mod migrate;
 pub mod output;
+pub mod verify;
 
 pub use args::{Args, Command};

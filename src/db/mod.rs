@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod exec;
 pub mod introspect;
+pub mod shadow;
 pub mod tls;
 pub mod version_table;
 
