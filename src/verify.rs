@@ -32,6 +32,8 @@ pub struct DriftReport {
     pub revisions: Vec<String>,
     /// How many steps built the shadow.
     pub steps: usize,
+    /// The shadow database's name (dropped by the time the report is read).
+    pub shadow: String,
     /// Expected: what the history builds; actual: the target database.
     pub differences: SchemaDiff,
 }
@@ -59,7 +61,12 @@ impl RevisionCheck {
 /// What `verify` found, revision by revision in upgrade order.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
+    /// The shadow database's name (dropped by the time the report is read).
+    pub shadow: String,
     pub revisions: Vec<RevisionCheck>,
+    /// Revisions in the range left unchecked because a step failed before them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_verified: Vec<String>,
 }
 
 impl VerifyReport {
@@ -228,6 +235,7 @@ pub fn drift(
         target: redact(&url.url),
         revisions: rows,
         steps: steps.len(),
+        shadow: shadow.name.clone(),
         differences: diff(&expected, &actual),
     })
 }
@@ -314,10 +322,7 @@ pub fn verify(
 ) -> Result<VerifyReport> {
     let plan = verify_plan(&ws.map, range)?;
     if plan.checked.is_empty() {
-        bail!(
-            "no revision to verify in {}",
-            range.unwrap_or("base:heads")
-        );
+        bail!("no revision to verify in {}", range.unwrap_or("base:heads"));
     }
     let shadow = shadow_for(settings, url)?;
     progress(&format!(
@@ -345,7 +350,9 @@ pub fn verify(
     rt.block_on(with_shadow(&shadow, async {
         let client = db::connect(&shadow.url, ConnectOptions { read_only: false }).await?;
         let mut report = VerifyReport {
+            shadow: shadow.name.clone(),
             revisions: Vec::new(),
+            not_verified: Vec::new(),
         };
         let mut done = 0usize;
         for (i, up) in ups.iter().enumerate() {
@@ -394,6 +401,16 @@ pub fn verify(
             report.revisions.push(check);
         }
         drop(client);
+        let seen: HashSet<&str> = report
+            .revisions
+            .iter()
+            .map(|c| c.revision.as_str())
+            .collect();
+        report.not_verified = checked
+            .iter()
+            .map(|&i| plan.steps[i].revision.clone())
+            .filter(|r| !seen.contains(r.as_str()))
+            .collect();
         Ok(report)
     }))
 }

@@ -115,9 +115,6 @@ fn print_verify(out: &mut dyn Write, report: &VerifyReport) -> Result<()> {
             continue;
         }
         writeln!(out, "{}: PROBLEM", check.revision)?;
-        if let Some(error) = &check.error {
-            writeln!(out, "  {error}")?;
-        }
         if !check.not_undone.is_empty() {
             writeln!(
                 out,
@@ -132,6 +129,17 @@ fn print_verify(out: &mut dyn Write, report: &VerifyReport) -> Result<()> {
             )?;
             write!(out, "{}", indent(&check.not_repeatable.to_string()))?;
         }
+        if let Some(error) = &check.error {
+            writeln!(out, "  {error}")?;
+        }
+    }
+    if !report.not_verified.is_empty() {
+        writeln!(
+            out,
+            "stopped: {} revision(s) not verified: {}",
+            report.not_verified.len(),
+            report.not_verified.join(", ")
+        )?;
     }
     let bad = report.revisions.iter().filter(|c| !c.clean()).count();
     writeln!(
