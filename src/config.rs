@@ -651,4 +651,27 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn the_example_config_is_valid_and_shadow_urls_are_checked() {
+        let file = parse_config(
+            Path::new("config.example.yaml"),
+            include_str!("../config.example.yaml"),
+        )
+        .unwrap();
+        for (name, profile) in &file.profiles {
+            Settings::from_profile(Some(name), profile, "config.example.yaml").unwrap();
+        }
+        let prod = Settings::from_profile(Some("prod"), &file.profiles["prod"], "x").unwrap();
+        assert_eq!(
+            prod.shadow_url.map(|u| u.url),
+            Some("postgresql://app@localhost:5432/postgres".to_owned())
+        );
+        let bad = ProfileFile {
+            shadow_url: Some("mysql://x@h/db".into()),
+            ..ProfileFile::default()
+        };
+        let err = Settings::from_profile(Some("p"), &bad, "f.yaml").unwrap_err();
+        assert!(err.to_string().contains("shadow_url"), "{err}");
+    }
 }
