@@ -293,3 +293,35 @@ fn a_generated_history_verifies_clean() {
         Value::String(last.clone())
     );
 }
+
+#[test]
+fn the_shadow_is_dropped_when_the_history_fails_to_build() {
+    let (dir, ini) = demo("");
+    let file = dir
+        .path()
+        .join("migrations/versions/2026_01_12_2b7d4f60a8c3_orders.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let broken = text.replace(
+        "def upgrade() -> None:\n",
+        "def upgrade() -> None:\n    op.execute(\"SELECT 1/0\")\n",
+    );
+    assert_ne!(text, broken);
+    std::fs::write(&file, broken).unwrap();
+    // A database that says it is at the broken revision: replaying it on the shadow fails.
+    let url = pg::fresh_db("broken");
+    pg::psql(
+        &url,
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+         INSERT INTO alembic_version VALUES ('2b7d4f60a8c3')",
+    )
+    .unwrap();
+    let (code, _, stderr) = cli(&ini, &url, &["drift"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("division by zero"), "{stderr}");
+    let name = stderr
+        .split("shadow database ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no shadow named in {stderr}"));
+    assert_dropped(&url, &Value::String(name.to_owned()));
+}
