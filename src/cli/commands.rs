@@ -203,13 +203,14 @@ pub fn read_rows(settings: &Settings, url: &ResolvedUrl) -> Result<Vec<String>> 
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let client = db::connect(
+        let pool = db::pool::read_pool(
             url,
             db::ConnectOptions {
                 read_only: settings.read_only,
             },
-        )
-        .await?;
+            1,
+        )?;
+        let client = db::pool::get(&pool, url).await?;
         Ok(table.read(&client, &url.url).await?)
     })
 }

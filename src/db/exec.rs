@@ -224,6 +224,13 @@ async fn run(
         vt: target.version_table(),
         in_tx: false,
     };
+    // A killed migrator's running statement then stops within a second (PostgreSQL 14+ checks
+    // the client socket), instead of holding its locks until the statement ends by itself.
+    let _ = exec
+        .session
+        .client
+        .simple_query("SET client_connection_check_interval = '1s'")
+        .await;
     exec.lock().await?;
     let _ = events.send(Event::PlanStarted {
         steps: scripts.len(),
