@@ -77,6 +77,9 @@ const EVERYTHING: &[&str] = &[
     "CREATE MATERIALIZED VIEW user_counts AS SELECT mood, count(*) AS n FROM users GROUP BY mood",
     "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$",
     "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch()",
+    "CREATE TYPE billing.money_pair AS (low numeric(12,2), high numeric(12,2))",
+    "ALTER TABLE billing.invoices ENABLE ROW LEVEL SECURITY",
+    "CREATE POLICY invoices_positive ON billing.invoices FOR SELECT TO public USING (total > 0)",
 ];
 
 #[test]
@@ -125,6 +128,22 @@ fn every_object_kind_appears_in_a_snapshot() {
         }
         other => panic!("billing.amount: {other:?}"),
     }
+
+    match s.types.get("billing.money_pair") {
+        Some(TypeDef::Composite { attributes, .. }) => {
+            let names: Vec<(&str, &str)> = attributes
+                .iter()
+                .map(|a| (a.name.as_str(), a.data_type.as_str()))
+                .collect();
+            assert_eq!(
+                names,
+                vec![("low", "numeric(12,2)"), ("high", "numeric(12,2)")]
+            );
+        }
+        other => panic!("billing.money_pair: {other:?}"),
+    }
+    // Row types of tables are the tables'.
+    assert!(!s.types.contains_key("public.users"));
 
     let seq = &s.sequences["billing.invoice_no"];
     assert_eq!((seq.start, seq.increment, seq.cache), (1000, 5, 3));
@@ -189,6 +208,20 @@ fn every_object_kind_appears_in_a_snapshot() {
     assert_eq!(
         invoices.columns["id"].default.as_deref(),
         Some("nextval('billing.invoices_id_seq'::regclass)")
+    );
+    assert!(invoices.row_security);
+    let policy = &invoices.policies["invoices_positive"];
+    assert_eq!(
+        (
+            policy.command.as_str(),
+            policy.permissive,
+            policy.roles.clone()
+        ),
+        ("SELECT", true, vec!["public".to_owned()])
+    );
+    assert_eq!(
+        policy.using.as_deref(),
+        Some("((total)::numeric > (0)::numeric)")
     );
     let open = &invoices.indexes["invoices_open"];
     assert!(open.partial && !open.unique);
@@ -286,7 +319,10 @@ fn the_same_ddl_in_another_order_compares_equal() {
          CREATE MATERIALIZED VIEW user_counts AS
            SELECT mood, count(*) AS n FROM users GROUP BY mood;
          CREATE VIEW active_users AS SELECT id, email FROM users WHERE mood <> 'sad';
-         COMMENT ON SCHEMA billing IS 'money';",
+         COMMENT ON SCHEMA billing IS 'money';
+         CREATE POLICY invoices_positive ON billing.invoices FOR SELECT USING (total > 0);
+         ALTER TABLE billing.invoices ENABLE ROW LEVEL SECURITY;
+         CREATE TYPE billing.money_pair AS (low numeric(12,2), high numeric(12,2));",
     );
     let (a, b) = (snapshot(&forward), snapshot(&other));
     let d = diff(&a, &b);

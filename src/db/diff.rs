@@ -26,6 +26,7 @@ pub enum ObjectKind {
     Constraint,
     Index,
     Trigger,
+    Policy,
 }
 
 impl ObjectKind {
@@ -41,6 +42,7 @@ impl ObjectKind {
             ObjectKind::Constraint => "constraint",
             ObjectKind::Index => "index",
             ObjectKind::Trigger => "trigger",
+            ObjectKind::Policy => "policy",
         }
     }
 
@@ -56,6 +58,7 @@ impl ObjectKind {
             ObjectKind::Constraint => "constraints",
             ObjectKind::Index => "indexes",
             ObjectKind::Trigger => "triggers",
+            ObjectKind::Policy => "policies",
         }
     }
 }
@@ -81,7 +84,7 @@ pub enum Change {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
     pub kind: ObjectKind,
-    /// For columns, constraints, indexes and triggers: the qualified name of their table.
+    /// For columns, constraints, indexes, triggers and policies: the qualified name of their table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relation: Option<String>,
     /// Qualified for top-level objects; within its table for the others.
@@ -165,7 +168,7 @@ pub fn diff(expected: &Snapshot, actual: &Snapshot) -> SchemaDiff {
 }
 
 /// The children of a relation are compared one by one, not as part of the relation.
-const RELATION_CHILDREN: &[&str] = &["columns", "constraints", "indexes", "triggers"];
+const RELATION_CHILDREN: &[&str] = &["columns", "constraints", "indexes", "triggers", "policies"];
 
 fn relations(
     out: &mut Vec<Difference>,
@@ -229,6 +232,14 @@ fn relations(
             &exp.triggers,
             &act.triggers,
             |t| t.definition(),
+        );
+        map(
+            out,
+            ObjectKind::Policy,
+            rel,
+            &exp.policies,
+            &act.policies,
+            |p| p.definition(),
         );
     }
     for (name, act) in actual {
@@ -311,9 +322,9 @@ fn changed_fields<T: Serialize>(a: &T, b: &T, skip: &[&str]) -> Vec<String> {
 }
 
 impl fmt::Display for SchemaDiff {
-    /// Grouped by table (a table's own change first, then its columns, constraints, indexes and
-    /// triggers), other objects grouped by kind; one line per missing or extra object, three per
-    /// changed one.
+    /// Grouped by table (a table's own change first, then its columns, constraints, indexes,
+    /// triggers and policies), other objects grouped by kind; one line per missing or extra
+    /// object, three per changed one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_empty() {
             return writeln!(f, "no differences");
@@ -400,6 +411,7 @@ mod tests {
             constraints: BTreeMap::new(),
             indexes: BTreeMap::new(),
             triggers: BTreeMap::new(),
+            policies: BTreeMap::new(),
         }
     }
 

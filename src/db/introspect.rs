@@ -1,7 +1,8 @@
 //! Schema snapshots: what a database holds (schemas, tables, columns, constraints, indexes,
-//! sequences, types, views, triggers, functions, extensions, comments), read from the catalogs in
-//! one round trip and normalised into sorted maps keyed by qualified names, so that two databases
-//! built from the same DDL compare equal whatever their object order or OIDs.
+//! sequences, enum/domain/composite types, views, triggers, row-level security policies,
+//! functions, extensions, comments), read from the catalogs in one round trip and normalised
+//! into sorted maps keyed by qualified names, so that two databases built from the same DDL
+//! compare equal whatever their object order or OIDs.
 //!
 //! What is left out on purpose: system schemas, temporary schemas, objects that belong to an
 //! extension, and objects PostgreSQL derives from others (indexes that back a constraint, the
@@ -26,7 +27,7 @@ pub struct Snapshot {
     /// Tables, partitioned tables, foreign tables, views and materialized views.
     pub relations: BTreeMap<String, Relation>,
     pub sequences: BTreeMap<String, Sequence>,
-    /// Enum and domain types.
+    /// Enum, composite and domain types.
     pub types: BTreeMap<String, TypeDef>,
     /// Functions and procedures, keyed `schema.name(argument types)`.
     pub functions: BTreeMap<String, Function>,
@@ -110,6 +111,8 @@ pub struct Relation {
     pub indexes: BTreeMap<String, Index>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub triggers: BTreeMap<String, Trigger>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policies: BTreeMap<String, Policy>,
 }
 
 /// A column. Its position is not part of it: the same columns added in another order, or a
@@ -228,6 +231,12 @@ pub enum TypeDef {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// A standalone composite type (`CREATE TYPE … AS (…)`); attribute order is part of it.
+    Composite {
+        attributes: Vec<Attribute>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     Domain {
         base_type: String,
         not_null: bool,
@@ -241,6 +250,28 @@ pub enum TypeDef {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+}
+
+/// One attribute of a composite type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: String,
+}
+
+/// A row-level security policy of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// ALL, SELECT, INSERT, UPDATE or DELETE.
+    pub command: String,
+    pub permissive: bool,
+    /// Role names, sorted (`public` for PUBLIC).
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_check: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -410,6 +441,19 @@ fn queries() -> Vec<String> {
          WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {rel_filter}",
         comment("d", "pg_trigger", "t.oid", "0"),
     );
+    let policies = format!(
+        "SELECT n.nspname AS schema, c.relname AS relation, p.polname AS name, \
+           CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' \
+             WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command, \
+           p.polpermissive AS permissive, \
+           array(SELECT CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END \
+             FROM unnest(p.polroles) r ORDER BY 1) AS roles, \
+           pg_get_expr(p.polqual, p.polrelid) AS using, \
+           pg_get_expr(p.polwithcheck, p.polrelid) AS with_check \
+         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
+           JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {rel_filter}"
+    );
     let sequences = format!(
         "SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS data_type, \
            s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, \
@@ -434,6 +478,10 @@ fn queries() -> Vec<String> {
            CASE WHEN t.typtype = 'e' THEN coalesce(array(SELECT e.enumlabel::text FROM pg_enum e \
              WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder), '{{}}') END AS labels, \
            CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type, \
+           CASE WHEN t.typtype = 'c' THEN (SELECT coalesce(json_agg(json_build_object('name', \
+             a.attname, 'type', format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]') \
+             FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 \
+             AND NOT a.attisdropped) END AS attributes, \
            t.typnotnull AS not_null, pg_get_expr(t.typdefaultbin, 0) AS default, \
            CASE WHEN t.typtype = 'd' AND t.typcollation <> b.typcollation THEN \
              (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co \
@@ -444,7 +492,8 @@ fn queries() -> Vec<String> {
            d.description AS comment \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
            LEFT JOIN pg_type b ON b.oid = t.typbasetype {} \
-         WHERE t.typtype IN ('e', 'd') AND {USER_SCHEMA} AND {}",
+         WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT r.relkind FROM pg_class r \
+             WHERE r.oid = t.typrelid) = 'c')) AND {USER_SCHEMA} AND {}",
         comment("d", "pg_type", "t.oid", "0"),
         not_extension_member("pg_type", "t.oid"),
     );
@@ -472,6 +521,7 @@ fn queries() -> Vec<String> {
         types,
         functions,
         extensions,
+        policies,
     ]
 }
 
@@ -502,6 +552,7 @@ pub fn catalog_batch(form: BatchForm) -> String {
         "types",
         "functions",
         "extensions",
+        "policies",
     ];
     let mut sql = String::from(
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
@@ -619,6 +670,18 @@ struct TriggerRow {
 }
 
 #[derive(Deserialize)]
+struct PolicyRow {
+    schema: String,
+    relation: String,
+    name: String,
+    command: String,
+    permissive: bool,
+    roles: Vec<String>,
+    using: Option<String>,
+    with_check: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct SequenceRow {
     schema: String,
     name: String,
@@ -640,6 +703,7 @@ struct TypeRow {
     kind: String,
     labels: Option<Vec<String>>,
     base_type: Option<String>,
+    attributes: Option<Vec<Attribute>>,
     not_null: bool,
     default: Option<String>,
     collation: Option<String>,
@@ -727,6 +791,7 @@ struct Parsed {
     types: Vec<TypeRow>,
     functions: Vec<FunctionRow>,
     extensions: Vec<ExtensionRow>,
+    policies: Vec<PolicyRow>,
 }
 
 impl Parsed {
@@ -744,6 +809,7 @@ impl Parsed {
             types: serde_json::from_str(text(8))?,
             functions: serde_json::from_str(text(9))?,
             extensions: serde_json::from_str(text(10))?,
+            policies: serde_json::from_str(text(11))?,
         })
     }
 
@@ -785,6 +851,7 @@ impl Parsed {
                     constraints: BTreeMap::new(),
                     indexes: BTreeMap::new(),
                     triggers: BTreeMap::new(),
+                    policies: BTreeMap::new(),
                 },
             );
         }
@@ -863,6 +930,23 @@ impl Parsed {
                 );
             }
         }
+        for row in self.policies {
+            if let Some(rel) = snap
+                .relations
+                .get_mut(&qualified(&row.schema, &row.relation))
+            {
+                rel.policies.insert(
+                    row.name,
+                    Policy {
+                        command: row.command,
+                        permissive: row.permissive,
+                        roles: row.roles,
+                        using: row.using,
+                        with_check: row.with_check,
+                    },
+                );
+            }
+        }
         for row in self.sequences {
             snap.sequences.insert(
                 qualified(&row.schema, &row.name),
@@ -883,6 +967,10 @@ impl Parsed {
             let def = match row.kind.as_str() {
                 "e" => TypeDef::Enum {
                     labels: row.labels.unwrap_or_default(),
+                    comment: row.comment,
+                },
+                "c" => TypeDef::Composite {
+                    attributes: row.attributes.unwrap_or_default(),
                     comment: row.comment,
                 },
                 "d" => TypeDef::Domain {
@@ -1000,7 +1088,7 @@ impl Trigger {
 }
 
 impl Relation {
-    /// The relation itself, without its columns, constraints, indexes and triggers.
+    /// The relation itself, without its columns, constraints, indexes, triggers and policies.
     pub fn definition(&self) -> String {
         let mut s = String::new();
         if self.unlogged {
@@ -1036,6 +1124,28 @@ impl Relation {
     }
 }
 
+impl Policy {
+    pub fn definition(&self) -> String {
+        let mut s = format!(
+            "AS {} FOR {} TO {}",
+            if self.permissive {
+                "PERMISSIVE"
+            } else {
+                "RESTRICTIVE"
+            },
+            self.command,
+            self.roles.join(", ")
+        );
+        if let Some(u) = &self.using {
+            let _ = write!(s, " USING ({u})");
+        }
+        if let Some(c) = &self.with_check {
+            let _ = write!(s, " WITH CHECK ({c})");
+        }
+        s
+    }
+}
+
 impl Sequence {
     pub fn definition(&self) -> String {
         let mut s = format!(
@@ -1065,6 +1175,18 @@ impl TypeDef {
                     .map(|l| format!("'{}'", l.replace('\'', "''")))
                     .collect();
                 let mut s = format!("ENUM ({})", labels.join(", "));
+                push_comment(&mut s, comment);
+                s
+            }
+            TypeDef::Composite {
+                attributes,
+                comment,
+            } => {
+                let attributes: Vec<String> = attributes
+                    .iter()
+                    .map(|a| format!("{} {}", ident(&a.name), a.data_type))
+                    .collect();
+                let mut s = format!("AS ({})", attributes.join(", "));
                 push_comment(&mut s, comment);
                 s
             }
@@ -1150,6 +1272,11 @@ mod tests {
         let path = sql.find("current_schemas").unwrap();
         let empty = sql.find("SET LOCAL search_path").unwrap();
         assert!(path < empty);
-        assert_eq!(sql.matches("json_agg").count(), queries().len());
+        // One result row per catalog query, plus the search path.
+        assert_eq!(
+            sql.matches("coalesce(json_agg(row_to_json(q)), '[]')::text")
+                .count(),
+            queries().len()
+        );
     }
 }
