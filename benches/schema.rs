@@ -35,14 +35,15 @@ fn ddl() -> String {
     sql
 }
 
+/// pg_dump of the server's version when the server's directory has one, else the one on PATH.
 fn pg_dump() -> String {
-    match std::env::var_os("ALEMBIC_TUI_PG_BINDIR") {
-        Some(dir) => std::path::Path::new(&dir)
-            .join("pg_dump")
-            .to_string_lossy()
-            .into_owned(),
-        None => "pg_dump".to_owned(),
-    }
+    std::env::var_os("ALEMBIC_TUI_PG_BINDIR")
+        .map(|dir| std::path::Path::new(&dir).join("pg_dump"))
+        .filter(|path| path.exists())
+        .map_or_else(
+            || "pg_dump".to_owned(),
+            |p| p.to_string_lossy().into_owned(),
+        )
 }
 
 fn bench(c: &mut Criterion) {

@@ -418,6 +418,57 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::NodeSpec;
+
+    /// a → b → c → d, plus e branching off b.
+    fn map() -> RevisionMap {
+        let spec = |id: &str, down: &[&str]| NodeSpec {
+            id: id.to_owned(),
+            down_revisions: down.iter().map(|d| (*d).to_owned()).collect(),
+            branch_labels: vec![],
+            depends_on: vec![],
+        };
+        RevisionMap::new(vec![
+            spec("aaaa", &[]),
+            spec("bbbb", &["aaaa"]),
+            spec("cccc", &["bbbb"]),
+            spec("dddd", &["cccc"]),
+            spec("eeee", &["bbbb"]),
+        ])
+        .unwrap()
+        .0
+    }
+
+    fn checked(plan: &VerifyPlan) -> Vec<&str> {
+        let mut ids: Vec<&str> = plan
+            .checked
+            .iter()
+            .map(|&i| plan.steps[i].revision.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn ranges_choose_the_steps_to_check() {
+        let map = map();
+        let all = verify_plan(&map, None).unwrap();
+        assert_eq!(all.steps.len(), 5);
+        assert_eq!(checked(&all), ["aaaa", "bbbb", "cccc", "dddd", "eeee"]);
+        // A:B is what `upgrade A:B` runs: after A, up to B.
+        let range = verify_plan(&map, Some("bbbb:dddd")).unwrap();
+        assert_eq!(range.steps.len(), 4);
+        assert_eq!(checked(&range), ["cccc", "dddd"]);
+        let to = verify_plan(&map, Some(":bbbb")).unwrap();
+        assert_eq!(checked(&to), ["aaaa", "bbbb"]);
+        let from = verify_plan(&map, Some("cccc:")).unwrap();
+        assert_eq!(checked(&from), ["dddd", "eeee"]);
+        // One identifier: that revision, after its ancestors.
+        let one = verify_plan(&map, Some("ccc")).unwrap();
+        assert_eq!(one.steps.len(), 3);
+        assert_eq!(checked(&one), ["cccc"]);
+        assert!(verify_plan(&map, Some("zzzz")).is_err());
+    }
 
     #[test]
     fn the_inverse_of_a_step_swaps_its_rows() {
