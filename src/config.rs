@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::analysis::{Level, LintOptions, Rule};
+
 /// A settings problem, naming the file, profile and key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -32,6 +34,12 @@ pub enum ConfigError {
     MissingEnv { profile: String, var: String },
     #[error("no database URL: pass --url, set DATABASE_URL, choose a profile with a url, or set sqlalchemy.url in alembic.ini")]
     NoUrl,
+    #[error("{path}: lint: {key}: {message}")]
+    BadLint {
+        path: String,
+        key: String,
+        message: String,
+    },
     #[error("{source_name}: {message}")]
     BadUrl {
         source_name: String,
@@ -74,6 +82,9 @@ pub struct ProfileFile {
     pub version_table: Option<String>,
     pub version_table_schema: Option<String>,
     pub transaction: Option<TransactionMode>,
+    /// The server where `drift` and `verify` create their throwaway databases (a connection
+    /// to this database runs CREATE DATABASE); default: the target's own server.
+    pub shadow_url: Option<String>,
 }
 
 impl ProfileFile {
@@ -97,7 +108,8 @@ impl ProfileFile {
             read_only,
             version_table,
             version_table_schema,
-            transaction
+            transaction,
+            shadow_url
         );
     }
 }
@@ -109,6 +121,19 @@ pub struct ConfigFile {
     pub default_profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfileFile>,
+    /// The `lint:` section: review rules' severities and the assumed server version.
+    pub lint: Option<LintFile>,
+}
+
+/// `lint: { severity: { drop-index: warning }, pg_version: 15 }` as written.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LintFile {
+    /// Rule id → `error`, `warning`, `info` or `off`.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+    /// PostgreSQL major version assumed when no server is connected.
+    pub pg_version: Option<u32>,
 }
 
 /// The config files that apply, in increasing precedence, with where each came from.
@@ -146,6 +171,45 @@ impl Layers {
             files.push((path.clone(), parse_config(path, &text)?));
         }
         Ok(Layers { files })
+    }
+
+    /// The lint options: each file's `lint:` section refines the ones before it, rule by rule.
+    pub fn lint_options(&self) -> Result<LintOptions, ConfigError> {
+        let mut opts = LintOptions::default();
+        for (path, file) in &self.files {
+            let Some(lint) = &file.lint else { continue };
+            let bad = |key: &str, message: String| ConfigError::BadLint {
+                path: path.display().to_string(),
+                key: key.to_owned(),
+                message,
+            };
+            for (id, level) in &lint.severity {
+                let rule = Rule::from_id(id).ok_or_else(|| {
+                    bad(
+                        &format!("severity.{id}"),
+                        "no such rule (docs/rules.md lists them)".to_owned(),
+                    )
+                })?;
+                let level = Level::parse(level).ok_or_else(|| {
+                    bad(
+                        &format!("severity.{id}"),
+                        format!("{level:?} is not error, warning, info or off"),
+                    )
+                })?;
+                opts.levels.insert(rule, level);
+            }
+            if let Some(version) = lint.pg_version {
+                // Major versions: 9 for 9.x, then 10, 11, …
+                if !(9..=99).contains(&version) {
+                    return Err(bad(
+                        "pg_version",
+                        format!("{version} is not a PostgreSQL major version (e.g. 15)"),
+                    ));
+                }
+                opts.pg_version = version;
+            }
+        }
+        Ok(opts)
     }
 
     /// The named profile (or the default one, or none), layered over all files.
@@ -441,6 +505,8 @@ pub struct Settings {
     pub version_table: String,
     pub version_table_schema: Option<String>,
     pub transaction: TransactionMode,
+    /// Where throwaway databases are created (see [`ProfileFile::shadow_url`]).
+    pub shadow_url: Option<ResolvedUrl>,
 }
 
 impl Settings {
@@ -482,6 +548,17 @@ impl Settings {
                 .unwrap_or_else(|| "alembic_version".to_owned()),
             version_table_schema: p.version_table_schema.clone(),
             transaction: p.transaction.unwrap_or_default(),
+            shadow_url: p
+                .shadow_url
+                .as_deref()
+                .map(|raw| {
+                    normalize_url(raw).map(|url| ResolvedUrl {
+                        url,
+                        source: UrlSource::Profile(name.unwrap_or("(none)").to_owned()),
+                    })
+                })
+                .transpose()
+                .map_err(|m| bad("shadow_url", m))?,
         })
     }
 }
@@ -492,6 +569,21 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn the_example_config_parses_with_its_lint_section() {
+        let path = Path::new("config.example.yaml");
+        let file = parse_config(path, include_str!("../config.example.yaml")).unwrap();
+        let layers = Layers {
+            files: vec![(path.into(), file)],
+        };
+        let opts = layers.lint_options().unwrap();
+        assert_eq!(opts.pg_version, 15);
+        assert_eq!(
+            opts.levels.get(&Rule::DropIndex),
+            Some(&Level::Is(crate::analysis::Severity::Warning))
+        );
     }
 
     #[test]
@@ -626,6 +718,45 @@ mod tests {
             Err(ConfigError::NoSuchProfile { .. })
         ));
 
+        let lint = parse_config(
+            Path::new("alembic-tui.yaml"),
+            "lint:\n  severity:\n    drop-index: warning\n    drop-table: off\n  pg_version: 11\n",
+        )
+        .unwrap();
+        let layers = Layers {
+            files: vec![("alembic-tui.yaml".into(), lint)],
+        };
+        let opts = layers.lint_options().unwrap();
+        assert_eq!(opts.pg_version, 11);
+        assert_eq!(
+            opts.levels.get(&Rule::DropIndex),
+            Some(&Level::Is(crate::analysis::Severity::Warning))
+        );
+        assert_eq!(opts.levels.get(&Rule::DropTable), Some(&Level::Off));
+        for (text, needle) in [
+            (
+                "lint:\n  severity:\n    drop-tabel: off\n",
+                "severity.drop-tabel: no such rule",
+            ),
+            (
+                "lint:\n  severity:\n    drop-table: loud\n",
+                "\"loud\" is not error",
+            ),
+            ("lint:\n  pg_version: 150\n", "pg_version: 150 is not"),
+        ] {
+            let layers = Layers {
+                files: vec![(
+                    "p.yaml".into(),
+                    parse_config(Path::new("p.yaml"), text).unwrap(),
+                )],
+            };
+            let err = layers.lint_options().unwrap_err().to_string();
+            assert!(
+                err.starts_with("p.yaml: lint: ") && err.contains(needle),
+                "{err}"
+            );
+        }
+
         let err =
             parse_config(Path::new("x.yaml"), "profiles:\n  dev:\n    urll: x\n").unwrap_err();
         let text = err.to_string();
@@ -633,5 +764,28 @@ mod tests {
             text.starts_with("x.yaml:") && text.contains("urll"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_example_config_is_valid_and_shadow_urls_are_checked() {
+        let file = parse_config(
+            Path::new("config.example.yaml"),
+            include_str!("../config.example.yaml"),
+        )
+        .unwrap();
+        for (name, profile) in &file.profiles {
+            Settings::from_profile(Some(name), profile, "config.example.yaml").unwrap();
+        }
+        let prod = Settings::from_profile(Some("prod"), &file.profiles["prod"], "x").unwrap();
+        assert_eq!(
+            prod.shadow_url.map(|u| u.url),
+            Some("postgresql://app@localhost:5432/postgres".to_owned())
+        );
+        let bad = ProfileFile {
+            shadow_url: Some("mysql://x@h/db".into()),
+            ..ProfileFile::default()
+        };
+        let err = Settings::from_profile(Some("p"), &bad, "f.yaml").unwrap_err();
+        assert!(err.to_string().contains("shadow_url"), "{err}");
     }
 }

@@ -18,3 +18,4 @@ pub mod pgtemp;
 pub mod project;
 pub mod render;
 pub mod tui;
+pub mod verify;

@@ -147,6 +147,42 @@ struct Ancestry {
 }
 
 impl Ancestry {
+    /// Every revision above `rev` (all of them for `base`), `rev` excluded.
+    fn descendants_of(&self, rev: &str) -> std::collections::HashSet<String> {
+        let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (child, parents) in &self.down {
+            for p in parents {
+                children.entry(p.as_str()).or_default().push(child.as_str());
+            }
+        }
+        if rev == "base" {
+            return self.down.keys().cloned().collect();
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&str> = children.get(rev).cloned().unwrap_or_default();
+        while let Some(r) = stack.pop() {
+            if seen.insert(r.to_owned()) {
+                stack.extend(children.get(r).into_iter().flatten().copied());
+            }
+        }
+        seen
+    }
+
+    /// Every revision below any of `revs`, the `revs` themselves excluded unless below another.
+    fn strict_ancestors_of(&self, revs: &[&str]) -> std::collections::HashSet<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&str> = revs
+            .iter()
+            .flat_map(|r| self.down.get(*r).into_iter().flatten().map(String::as_str))
+            .collect();
+        while let Some(r) = stack.pop() {
+            if seen.insert(r.to_owned()) {
+                stack.extend(self.down.get(r).into_iter().flatten().map(String::as_str));
+            }
+        }
+        seen
+    }
+
     /// Is `a` an ancestor of `b` (or `b` itself)?
     fn reaches(&self, b: &str, a: &str) -> bool {
         let mut stack = vec![b.to_owned()];
@@ -373,14 +409,25 @@ impl Renderer {
         };
         match step.direction {
             Direction::Upgrade => {
-                // From a parent of the first step up to the last missing step above it: alembic
-                // upgrades everything between (steps outside the plan are cached too).
-                let end = missing()
-                    .filter(|r| self.ancestry.reaches(r, &step.revision))
-                    .last()
-                    .unwrap_or(&step.revision)
-                    .to_owned();
-                (parent(&step.revision), end)
+                // One range for all of them where possible: from the first step's parent when
+                // every missing step lies above it (else from base) to their one tip (else all
+                // heads). alembic's startup is most of an offline run's cost, so rendering a few
+                // steps outside the plan (cached too) beats a second process.
+                let missing: Vec<&str> = missing().collect();
+                let start = parent(&step.revision);
+                let above = self.ancestry.descendants_of(&start);
+                let start = if start == "base" || missing.iter().all(|r| above.contains(*r)) {
+                    start
+                } else {
+                    "base".to_owned()
+                };
+                let below = self.ancestry.strict_ancestors_of(&missing);
+                let tips: Vec<&&str> = missing.iter().filter(|r| !below.contains(**r)).collect();
+                let end = match tips.as_slice() {
+                    [one] => (**one).to_owned(),
+                    _ => "heads".to_owned(),
+                };
+                (start, end)
             }
             Direction::Downgrade => {
                 let last = missing()
@@ -540,13 +587,21 @@ fn parse_offline(stdout: &str, direction: Direction, vt: &VersionTable) -> Offli
                 in_tx = true;
             } else if upper == "COMMIT" {
                 in_tx = false;
-            } else if !is_version_statement(bare, vt) {
+            } else {
                 body.push(ScriptStatement {
                     text: st.text,
                     autocommit: has_transactions && !in_tx,
                     kind: StatementKind::Body,
                 });
             }
+        }
+        // alembic writes its bookkeeping after each step's body (and creates the table before
+        // the first marker): only that trailing run is alembic's own.
+        while body
+            .last()
+            .is_some_and(|st| is_version_statement(strip_comments(&st.text), vt))
+        {
+            body.pop();
         }
         if let Some(revision) = revision {
             out.steps.push(RenderedStep {
@@ -572,27 +627,34 @@ fn strip_comments(text: &str) -> &str {
     }
 }
 
-/// Does this statement write alembic's version table (which the executor does itself)?
+/// Is this one of the version-table statements alembic's offline mode writes itself (which the
+/// executor replaces with its own, guarded ones)? Only alembic's exact shapes count, so a
+/// revision's own `op.execute("UPDATE alembic_version …")` stays in its body.
 fn is_version_statement(bare: &str, vt: &VersionTable) -> bool {
-    let words: Vec<&str> = bare.split_whitespace().take(4).collect();
-    let names_table = |word: &str| {
-        let word = word.split('(').next().unwrap_or(word);
-        let unquoted: String = word.chars().filter(|c| *c != '"').collect();
-        let table = unquoted.rsplit('.').next().unwrap_or(&unquoted);
-        table == vt.table
+    let flat: String = bare.split_whitespace().collect::<Vec<_>>().join(" ");
+    let names: Vec<String> = match &vt.schema {
+        Some(schema) => vec![
+            format!("{schema}.{}", vt.table),
+            crate::db::version_table::quote_ident(schema) + "." + &vt.table,
+        ],
+        None => vec![vt.table.clone()],
     };
-    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
-    match upper
+    // The column is qualified by the table, with or without its schema.
+    let columns: Vec<String> = names
         .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["INSERT", "INTO", _, ..] | ["DELETE", "FROM", _, ..] => names_table(words[2]),
-        ["UPDATE", _, "SET", ..] => names_table(words[1]),
-        ["CREATE", "TABLE", _, ..] | ["DROP", "TABLE", _, ..] => names_table(words[2]),
-        _ => false,
-    }
+        .chain(std::iter::once(&vt.table))
+        .map(|t| format!("{t}.version_num"))
+        .collect();
+    names.iter().any(|t| {
+        columns.iter().any(|column| {
+            (flat.starts_with(&format!("INSERT INTO {t} (version_num) VALUES ("))
+                && flat.ends_with(&format!("RETURNING {column}")))
+                || (flat.starts_with(&format!("UPDATE {t} SET version_num="))
+                    && flat.contains(&format!(" WHERE {column} = ")))
+                || flat.starts_with(&format!("DELETE FROM {t} WHERE {column} = "))
+        }) || flat.starts_with(&format!("CREATE TABLE {t} ( version_num VARCHAR("))
+            || flat == format!("DROP TABLE {t}")
+    })
 }
 
 /// Our version-table statements for a step, as alembic's HeadMaintainer would write them: rows
@@ -704,13 +766,44 @@ mod tests {
     }
 
     #[test]
-    fn other_tables_named_like_statements_are_kept() {
+    fn a_revisions_own_version_table_sql_stays_in_its_body() {
+        let sql = "-- Running upgrade  -> a1\n\nUPDATE alembic_version SET version_num = 'x';\n\nCREATE TABLE t (id int);\n\n\
+                   INSERT INTO alembic_version (version_num) VALUES ('a1') RETURNING alembic_version.version_num;\n\n";
+        let out = parse_offline(sql, Direction::Upgrade, &vt());
+        let texts: Vec<&str> = out.steps[0]
+            .statements
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "UPDATE alembic_version SET version_num = 'x'",
+                "CREATE TABLE t (id int)"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_alembics_own_bookkeeping_shapes_count() {
         assert!(is_version_statement(
-            "UPDATE alembic_version SET version_num='b'",
+            "UPDATE alembic_version SET version_num='b' WHERE alembic_version.version_num = 'a'",
             &vt()
         ));
+        let in_schema = VersionTable {
+            table: "alembic_version".into(),
+            schema: Some("ops".into()),
+        };
         assert!(is_version_statement(
-            "INSERT INTO public.\"alembic_version\" (version_num) VALUES ('a')",
+            "UPDATE ops.alembic_version SET version_num='b' WHERE ops.alembic_version.version_num = 'a'",
+            &in_schema
+        ));
+        assert!(is_version_statement(
+            "INSERT INTO ops.alembic_version (version_num) VALUES ('a') RETURNING ops.alembic_version.version_num",
+            &in_schema
+        ));
+        assert!(!is_version_statement(
+            "UPDATE alembic_version SET version_num = 'x'",
             &vt()
         ));
         assert!(!is_version_statement("UPDATE accounts SET x = 1", &vt()));

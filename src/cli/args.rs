@@ -63,10 +63,32 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Review findings on revisions, both directions (docs/rules.md); exit 1 on any unsuppressed
+    /// error-level finding.
+    Lint {
+        /// `[start]:[end]` as `history -r`, or one identifier (default: every revision).
+        #[arg(value_name = "RANGE")]
+        range: Option<String>,
+        /// Only what `upgrade heads` would run on the database (needs a database).
+        #[arg(long)]
+        pending: bool,
+        /// Output format (`--json` is `--format json`).
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::cli::lint::LintFormat,
+    },
     /// Upgrade the database to TARGET: shows the plan and its exact SQL, asks, runs it guarded.
     Upgrade(MigrateArgs),
     /// Downgrade the database to TARGET (`-1`, a revision, `base`, …), the same way.
     Downgrade(MigrateArgs),
+    /// Compare the database with what its history builds on a throwaway database; exit 1 on drift.
+    Drift,
+    /// Check on a throwaway database that each downgrade undoes its upgrade; exit 1 if not.
+    Verify {
+        /// `A:B` (the steps of `upgrade A:B`; empty sides are base and heads) or one revision
+        /// identifier; default: every revision.
+        #[arg(allow_hyphen_values = true, value_name = "RANGE")]
+        range: Option<String>,
+    },
     /// The steps alembic would run from the given version-table rows to a target.
     Plan {
         #[arg(value_enum)]

@@ -82,6 +82,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             Outcome::Done
         });
     }
+    if let Some(Command::Lint { .. }) = &args.command {
+        return crate::cli::lint::run(args, &ws, cwd, out, warn);
+    }
     if let Some(Command::Upgrade(m) | Command::Downgrade(m)) = &args.command {
         let direction = match &args.command {
             Some(Command::Upgrade(_)) => PlanDirection::Upgrade,
@@ -97,6 +100,13 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
         crate::cli::migrate::run(args, &ws, &request, out, warn)?;
         return Ok(Outcome::Done);
     }
+    match &args.command {
+        Some(Command::Drift) => return crate::cli::verify::drift(args, &ws, out, warn),
+        Some(Command::Verify { range }) => {
+            return crate::cli::verify::verify(args, &ws, range.as_deref(), out, warn)
+        }
+        _ => {}
+    }
     run_simple(args, &ws, out, warn)?;
     Ok(Outcome::Done)
 }
@@ -111,7 +121,12 @@ fn run_simple(
         anyhow::bail!("no command: the console is started by main, not by cli::commands::run");
     };
     match command {
-        Command::Status { .. } | Command::Upgrade(_) | Command::Downgrade(_) => Ok(()),
+        Command::Status { .. }
+        | Command::Lint { .. }
+        | Command::Upgrade(_)
+        | Command::Downgrade(_)
+        | Command::Drift
+        | Command::Verify { .. } => Ok(()),
         Command::Demo => anyhow::bail!("demo is started by main, not by cli::commands::run"),
         Command::Heads => {
             let heads = ws.map.heads();
@@ -196,13 +211,14 @@ pub fn read_rows(settings: &Settings, url: &ResolvedUrl) -> Result<Vec<String>> 
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let client = db::connect(
+        let pool = db::pool::read_pool(
             url,
             db::ConnectOptions {
                 read_only: settings.read_only,
             },
-        )
-        .await?;
+            1,
+        )?;
+        let client = db::pool::get(&pool, url).await?;
         Ok(table.read(&client, &url.url).await?)
     })
 }

@@ -61,6 +61,13 @@ pub fn identity(url: &ResolvedUrl) -> Identity {
     }
 }
 
+/// The render cache in the data dir (None when there is no data dir: memory only).
+pub fn default_render_cache() -> Option<std::path::PathBuf> {
+    crate::paths::data_dir()
+        .ok()
+        .map(|d| d.join("render-cache"))
+}
+
 /// Plans and renders a migration from the database's current rows: the scripts the executor
 /// will run, exactly.
 pub fn prepare(
@@ -68,14 +75,11 @@ pub fn prepare(
     settings: &Settings,
     url: &ResolvedUrl,
     rows: &[String],
-    direction: PlanDirection,
-    target: &str,
+    (direction, target): (PlanDirection, &str),
+    render_cache: Option<std::path::PathBuf>,
 ) -> Result<Vec<StepScript>> {
     let steps = plan(ws, rows, direction, target)?;
-    let cache = crate::paths::data_dir()
-        .ok()
-        .map(|d| d.join("render-cache"));
-    let renderer = Renderer::new(ws, settings, url, cache);
+    let renderer = Renderer::new(ws, settings, url, render_cache);
     let mut scripts = renderer.render(&ws.map, &steps)?;
     if settings.executor == Executor::Alembic {
         for script in &mut scripts {
@@ -214,7 +218,14 @@ pub fn run(
 ) -> Result<()> {
     let (settings, url) = settings(args, ws)?;
     let rows = read_rows(&settings, &url)?;
-    let scripts = prepare(ws, &settings, &url, &rows, req.direction, req.target)?;
+    let scripts = prepare(
+        ws,
+        &settings,
+        &url,
+        &rows,
+        (req.direction, req.target),
+        default_render_cache(),
+    )?;
     let who = identity(&url);
     if scripts.is_empty() {
         if args.json {

@@ -3,7 +3,9 @@
 
 pub mod args;
 pub mod commands;
+pub mod lint;
 pub mod migrate;
 pub mod output;
+pub mod verify;
 
 pub use args::{Args, Command};

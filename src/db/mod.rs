@@ -1,7 +1,11 @@
 //! The database edge: connections (TLS per `sslmode`, read-only profiles, our application name)
 //! and the version table. Errors never carry a password.
 
+pub mod diff;
 pub mod exec;
+pub mod introspect;
+pub mod pool;
+pub mod shadow;
 pub mod tls;
 pub mod version_table;
 
@@ -137,8 +141,12 @@ pub async fn connect(url: &ResolvedUrl, options: ConnectOptions) -> Result<Clien
     Ok(open(url, options).await?.client)
 }
 
-/// Opens one connection with its notices and cancel handle (the executor's dedicated session).
-pub async fn open(url: &ResolvedUrl, options: ConnectOptions) -> Result<Session, DbError> {
+/// The driver's configuration for `url` (TLS options split out, our application name, the
+/// read-only option) and the TLS client config when the URL asks for TLS.
+pub(crate) fn driver_config(
+    url: &ResolvedUrl,
+    options: ConnectOptions,
+) -> Result<(tokio_postgres::Config, Option<rustls::ClientConfig>), DbError> {
     let target = redact(&url.url);
     let config_error = |message: String| DbError::Config {
         target: target.clone(),
@@ -153,12 +161,19 @@ pub async fn open(url: &ResolvedUrl, options: ConnectOptions) -> Result<Session,
     if options.read_only {
         config.options("-c default_transaction_read_only=on");
     }
+    let tls = tls::client_config(&tls_options).map_err(config_error)?;
+    Ok((config, tls))
+}
+
+/// Opens one connection with its notices and cancel handle (the executor's dedicated session).
+pub async fn open(url: &ResolvedUrl, options: ConnectOptions) -> Result<Session, DbError> {
+    let target = redact(&url.url);
+    let (config, tls) = driver_config(url, options)?;
     let connect_error = |e: tokio_postgres::Error| DbError::Connect {
         target: target.clone(),
         message: describe(&e, &url.url),
     };
     let (tx, notices) = tokio::sync::mpsc::unbounded_channel();
-    let tls = tls::client_config(&tls_options).map_err(config_error)?;
     let client = match &tls {
         Some(tls) => {
             let (client, connection) = config

@@ -8,8 +8,12 @@ pub struct OpCall {
     pub name: String,
     /// 1-based line of the call.
     pub line: usize,
+    /// 1-based line where the call's closing parenthesis is.
+    pub end_line: usize,
     pub args: Vec<Value>,
     pub kwargs: Vec<(String, Value)>,
+    /// Inside `with op.get_context().autocommit_block():`, i.e. outside the transaction.
+    pub autocommit: bool,
 }
 
 /// An argument value: literals decoded, calls kept structured, anything else as source text.

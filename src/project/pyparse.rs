@@ -2,6 +2,7 @@
 //! small summary (`PyModule`) — module docstring, top-level assignments and imports, top-level
 //! functions with their spans and the `op.*` calls inside them. Nothing here executes Python.
 
+use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Arguments, Expr, Number, Stmt, UnaryOp};
 use ruff_text_size::{Ranged, TextRange};
@@ -40,6 +41,18 @@ pub struct Function {
     pub ops: Vec<OpCall>,
 }
 
+/// A `#` comment addressed to alembic-tui (its text mentions `alembic-tui:`), e.g. a lint
+/// suppression. Other comments are not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolComment {
+    /// 1-based line of the comment.
+    pub line: usize,
+    /// The comment's text, `#` included.
+    pub text: String,
+    /// True when nothing but blank space precedes it on its line (not trailing code).
+    pub own_line: bool,
+}
+
 /// What alembic-tui needs to know about one Python file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PyModule {
@@ -47,6 +60,7 @@ pub struct PyModule {
     pub assignments: Vec<Assignment>,
     pub imports: Vec<Import>,
     pub functions: Vec<Function>,
+    pub tool_comments: Vec<ToolComment>,
 }
 
 /// A syntax error with its 1-based line.
@@ -85,6 +99,31 @@ pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
     })?;
     let body = &parsed.syntax().body;
     let mut module = PyModule::default();
+    // Comments come from the tokens, so a `#` inside a string is never taken for one.
+    for token in parsed.tokens().iter() {
+        if token.kind() != TokenKind::Comment {
+            continue;
+        }
+        let start = token.start().to_usize();
+        let comment = source
+            .get(start..token.end().to_usize())
+            .unwrap_or_default();
+        if comment.contains("alembic-tui:") {
+            let line = lines.line_of(start);
+            let line_start = lines
+                .starts
+                .get(line.saturating_sub(1))
+                .copied()
+                .unwrap_or(0);
+            module.tool_comments.push(ToolComment {
+                line,
+                text: comment.to_owned(),
+                own_line: source
+                    .get(line_start..start)
+                    .is_some_and(|before| before.trim().is_empty()),
+            });
+        }
+    }
     let text = |range: TextRange| {
         source
             .get(range.start().to_usize()..range.end().to_usize())
@@ -169,6 +208,7 @@ pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
                     source,
                     lines: &lines,
                     batch_aliases: Vec::new(),
+                    autocommit_depth: 0,
                     ops: Vec::new(),
                 };
                 for inner in def.body.iter() {
@@ -267,29 +307,43 @@ fn keywords(arguments: &Arguments, source: &str) -> Vec<(String, Value)> {
 }
 
 /// Collects `op.X(...)` calls, and `batch_op.X(...)` inside `with op.batch_alter_table(...) as
-/// batch_op:` blocks, in source order.
+/// batch_op:` blocks, in source order, noting which run inside
+/// `with op.get_context().autocommit_block():` (outside the migration's transaction).
 struct OpCollector<'s> {
     source: &'s str,
     lines: &'s Lines,
     batch_aliases: Vec<String>,
+    autocommit_depth: usize,
     ops: Vec<OpCall>,
+}
+
+/// `<anything>.NAME(...)`.
+fn is_method_call(expr: &Expr, name: &str) -> bool {
+    matches!(expr, Expr::Call(call)
+        if matches!(call.func.as_ref(), Expr::Attribute(attr) if attr.attr.as_str() == name))
 }
 
 impl<'a> Visitor<'a> for OpCollector<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        let mut autocommit = false;
         if let Stmt::With(with) = stmt {
             for item in &with.items {
-                let is_batch = matches!(&item.context_expr, Expr::Call(call)
-                    if matches!(call.func.as_ref(), Expr::Attribute(attr)
-                        if attr.attr.as_str() == "batch_alter_table"));
+                let is_batch = is_method_call(&item.context_expr, "batch_alter_table");
                 if let (true, Some(vars)) = (is_batch, &item.optional_vars) {
                     if let Expr::Name(name) = vars.as_ref() {
                         self.batch_aliases.push(name.id.as_str().to_owned());
                     }
                 }
+                autocommit |= is_method_call(&item.context_expr, "autocommit_block");
             }
         }
+        if autocommit {
+            self.autocommit_depth += 1;
+        }
         visitor::walk_stmt(self, stmt);
+        if autocommit {
+            self.autocommit_depth -= 1;
+        }
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
@@ -308,8 +362,10 @@ impl<'a> Visitor<'a> for OpCollector<'_> {
                         self.ops.push(OpCall {
                             name,
                             line: self.lines.line_of(call.start().to_usize()),
+                            end_line: self.lines.line_of(call.end().to_usize().saturating_sub(1)),
                             args: positional(&call.arguments, self.source),
                             kwargs: keywords(&call.arguments, self.source),
+                            autocommit: self.autocommit_depth > 0,
                         });
                     }
                 }

@@ -30,6 +30,8 @@ pub struct Revision {
     pub upgrade: Option<Body>,
     /// `def downgrade()`, when the file defines it.
     pub downgrade: Option<Body>,
+    /// Comments addressed to alembic-tui anywhere in the file (lint suppressions).
+    pub tool_comments: Vec<pyparse::ToolComment>,
 }
 
 /// A function body (`upgrade` or `downgrade`) with where it lives and the `op.*` calls inside it.
@@ -56,7 +58,22 @@ pub fn read(path: &Path, finder: &ModuleFinder) -> Result<Revision, LoadProblem>
     };
     let source = std::fs::read_to_string(path)
         .map_err(|err| problem(None, format!("cannot read: {err}")))?;
-    let module = pyparse::parse(&source)
+    from_source(path, &source, finder)
+}
+
+/// Reads a revision from its source text, as if it were the file at `path` (tests and tools that
+/// hold the text already).
+pub fn from_source(
+    path: &Path,
+    source: &str,
+    finder: &ModuleFinder,
+) -> Result<Revision, LoadProblem> {
+    let problem = |line: Option<usize>, message: String| LoadProblem {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let module = pyparse::parse(source)
         .map_err(|err| problem(Some(err.line), format!("syntax error: {}", err.message)))?;
 
     // The last top-level assignment wins, as when Python runs the module.
@@ -145,6 +162,7 @@ pub fn read(path: &Path, finder: &ModuleFinder) -> Result<Revision, LoadProblem>
         path: path.to_path_buf(),
         upgrade: body("upgrade"),
         downgrade: body("downgrade"),
+        tool_comments: module.tool_comments.clone(),
     })
 }
 

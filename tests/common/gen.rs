@@ -145,6 +145,24 @@ pub fn big_project(n: usize) -> Vec<GenRev> {
         if i % 1000 != 0 {
             rev.branch_labels.clear();
         }
+    }
+    with_table_bodies(revs)
+}
+
+/// A history that alembic can run from base to heads and back: the random shape (branches,
+/// 2- and 3-way merges, a second base, labels) without depends_on, whose cross-branch rows
+/// make alembic's own version-table bookkeeping fail (KeyError in `_update_version`) on many
+/// generated graphs. Each revision creates a table and an index.
+pub fn executable_project(n: usize) -> Vec<GenRev> {
+    let opts = GraphOpts {
+        depends_pct: 0,
+        ..GraphOpts::default()
+    };
+    with_table_bodies(random_graph(11, n, &opts))
+}
+
+fn with_table_bodies(mut revs: Vec<GenRev>) -> Vec<GenRev> {
+    for (i, rev) in revs.iter_mut().enumerate() {
         rev.upgrade = vec![
             format!("op.create_table(\"t{i}\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"name\", sa.String(50)))"),
             format!("op.create_index(\"ix_t{i}_name\", \"t{i}\", [\"name\"])"),

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod gen;
+pub mod lint_cases;
 pub mod pg;
 pub mod vectors;
 
