@@ -12,6 +12,7 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
+use alembic_tui::analysis::LintOptions;
 use alembic_tui::cli::commands::Workspace;
 use alembic_tui::cli::Args;
 use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
@@ -115,10 +116,24 @@ impl Harness {
                     let renderer = Renderer::new(&self.app.ws, &settings, &url, None);
                     (settings, renderer)
                 });
-                let result = alembic_tui::tui::prepare(&self.app.ws, settings, renderer, steps);
+                let result = alembic_tui::tui::prepare(
+                    &self.app.ws,
+                    settings,
+                    &LintOptions::default(),
+                    renderer,
+                    steps,
+                );
                 effects.extend(self.app.update(Action::Worker(WorkerEvent::Prepared {
                     steps: steps.clone(),
                     result,
+                })));
+                continue;
+            }
+            if let Effect::Lint { ws } = &effect {
+                let findings = alembic_tui::tui::lint_all(&ws.0, &LintOptions::default());
+                effects.extend(self.app.update(Action::Worker(WorkerEvent::Findings {
+                    ws: ws.clone(),
+                    findings,
                 })));
                 continue;
             }
@@ -375,13 +390,23 @@ fn confirmation_of_a_destructive_plan_focuses_cancel() {
         .statements()
         .iter()
         .any(|s| s.text.contains("DROP TABLE coupons")));
-    insta::assert_snapshot!("confirm_destructive", h.screen());
-    // Enter on the focused button: Cancel for a destructive plan.
-    if confirm.destructive() {
-        h.keys("\n");
-        assert!(h.app.overlay.is_none());
-        assert!(h.app.progress.is_none());
-    }
+    assert!(
+        confirm.destructive(),
+        "DROP TABLE is not flagged: {:?}",
+        confirm.flags
+    );
+    assert_eq!(
+        confirm.focus,
+        Button::Cancel,
+        "a destructive plan focuses Cancel"
+    );
+    let screen = h.screen();
+    assert!(screen.contains("✖ destructive: drop-table"), "{screen}");
+    insta::assert_snapshot!("confirm_destructive", screen);
+    // Enter on the focused button: Cancel.
+    h.keys("\n");
+    assert!(h.app.overlay.is_none());
+    assert!(h.app.progress.is_none());
 }
 
 #[test]
@@ -468,4 +493,20 @@ fn a_late_render_for_another_plan_is_ignored() {
     assert!(confirm.scripts.is_none() && confirm.error.is_none());
     h.keys("y");
     assert!(h.app.progress.is_none(), "ran before anything was rendered");
+}
+
+#[test]
+fn findings_show_as_badges_and_in_the_detail_pane() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    let drop = h.app.model.position("9c4eb0d71f3a").unwrap();
+    let revision = h.app.model.rows[drop].revision;
+    assert_eq!(
+        alembic_tui::tui::views::graph::badge(&h.app, revision),
+        Some(alembic_tui::tui::views::graph::Badge::Destructive)
+    );
+    h.keys("j");
+    let screen = h.screen();
+    assert!(screen.contains("9c4eb0d71f3a ⚠"), "{screen}");
+    assert!(screen.contains("⚠ drop-table (upgrade line"), "{screen}");
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 
+use crate::analysis::Finding;
 use crate::cli::commands::Workspace;
 use crate::db::exec;
 use crate::graph::{Direction, Step};
@@ -142,6 +143,10 @@ pub enum Effect {
         ws: Loaded,
         scripts: Vec<StepScript>,
     },
+    /// Run the analysis rules over every revision.
+    Lint {
+        ws: Loaded,
+    },
     /// Cancel the running statement.
     Cancel,
 }
@@ -197,6 +202,8 @@ pub struct App {
     pub stepping_off: Option<String>,
     /// The plan being run, or the last one run (until the next starts).
     pub progress: Option<Progress>,
+    /// Findings by index into the project's revisions (empty until the analysis answered).
+    pub findings: Vec<Vec<Finding>>,
     pub quitting: bool,
 }
 
@@ -237,6 +244,7 @@ impl App {
             sql_unavailable: None,
             stepping_off: None,
             progress: None,
+            findings: Vec::new(),
             quitting: false,
         };
         if app.model.rows.is_empty() {
@@ -247,9 +255,20 @@ impl App {
 
     /// The effects the first frame needs (the selected body's highlighting).
     pub fn start(&mut self) -> Vec<Effect> {
-        let mut effects = vec![];
+        let mut effects = vec![Effect::Lint {
+            ws: Loaded(self.ws.clone()),
+        }];
         self.want_body(&mut effects);
         effects
+    }
+
+    /// The unsuppressed findings of a revision (by index into the project's revisions).
+    pub fn findings_of(&self, revision: usize) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .get(revision)
+            .into_iter()
+            .flatten()
+            .filter(|f| f.suppressed.is_none())
     }
 
     /// Adds a line to the log pane.
@@ -865,6 +884,12 @@ impl App {
                 }
             }
             WorkerEvent::Exec(event) => self.on_exec(event, effects),
+            WorkerEvent::Findings { ws, findings } => {
+                // Findings of a project since reloaded would be put on the wrong revisions.
+                if Arc::ptr_eq(&ws.0, &self.ws) {
+                    self.findings = findings;
+                }
+            }
             WorkerEvent::Reloaded(Ok(ws)) => self.replace_workspace(ws.0, effects),
             WorkerEvent::Reloaded(Err(reason)) => {
                 self.log(Level::Error, format!("reload failed: {reason}"));
@@ -881,6 +906,10 @@ impl App {
         let selected_id = self.model.rows.get(self.selected).map(|r| r.id.clone());
         self.ws = ws;
         self.model = Model::build(&self.ws);
+        self.findings.clear();
+        effects.push(Effect::Lint {
+            ws: Loaded(self.ws.clone()),
+        });
         self.bodies.clear();
         self.requested.clear();
         self.sql.clear();

@@ -74,6 +74,11 @@ pub enum WorkerEvent {
         steps: Vec<crate::graph::Step>,
         result: Result<Prepared, String>,
     },
+    /// Every revision's findings (by index into the project's revisions) for workspace `ws`.
+    Findings {
+        ws: Loaded,
+        findings: Vec<Vec<crate::analysis::Finding>>,
+    },
     /// Progress of the running plan, as the executor reports it.
     Exec(crate::db::exec::Event),
 }

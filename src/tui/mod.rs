@@ -25,6 +25,7 @@ use ratatui::crossterm::execute;
 use ratatui::layout::Rect;
 use tokio::sync::{mpsc, Notify};
 
+use crate::analysis::LintOptions;
 use crate::cli::commands::{self, Workspace};
 use crate::cli::Args;
 use crate::config::{ConfigError, Executor, ResolvedUrl, Settings};
@@ -57,6 +58,8 @@ pub struct Session {
     pub target: Target,
     pub db: Option<(Settings, ResolvedUrl)>,
     pub theme: Theme,
+    /// Rule severities from the lint settings, for badges and the confirmation's flags.
+    pub lint: LintOptions,
 }
 
 impl Session {
@@ -70,6 +73,11 @@ impl Session {
             .lines()
             .map(str::to_owned)
             .collect();
+        let mut paths: Vec<PathBuf> = crate::config::user_config_path().into_iter().collect();
+        paths.push(crate::config::project_config_path(
+            ws.project.config.ini_dir(),
+        ));
+        let lint = crate::config::Layers::read(&paths)?.lint_options()?;
         let (target, db) = match commands::settings(args, &ws) {
             Ok((settings, url)) => (target_of(&settings, &url), Some((settings, url))),
             Err(err) => match err.downcast_ref::<ConfigError>() {
@@ -92,6 +100,7 @@ impl Session {
             target,
             db,
             theme,
+            lint,
         })
     }
 }
@@ -203,6 +212,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
         target,
         db,
         theme,
+        lint,
     } = session;
     let mut app = App::new(ws, target, Rect::new(0, 0, size.width, size.height));
     if let Some(reason) = &app.target.no_url {
@@ -214,7 +224,7 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
         app.log(Level::Warn, warning);
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerEvent>();
-    let mut workers = Workers::start(tx.clone(), db, theme.syntax.clone(), args, cwd);
+    let mut workers = Workers::start(tx.clone(), db, theme.syntax.clone(), lint, args, cwd);
     let mut effects = app.start();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
@@ -263,6 +273,7 @@ struct Workers {
     /// One renderer per loaded workspace (it hashes every revision file once).
     renderer: Arc<RendererSlot>,
     cancel: Option<Cancel>,
+    lint: LintOptions,
     args: Args,
     cwd: PathBuf,
 }
@@ -272,6 +283,7 @@ impl Workers {
         tx: mpsc::UnboundedSender<WorkerEvent>,
         db: Option<(Settings, ResolvedUrl)>,
         syntax: Option<String>,
+        lint: LintOptions,
         args: Args,
         cwd: PathBuf,
     ) -> Workers {
@@ -303,6 +315,7 @@ impl Workers {
             db,
             renderer: Arc::new(std::sync::Mutex::new(None)),
             cancel: None,
+            lint,
             args,
             cwd,
         }
@@ -347,9 +360,10 @@ impl Workers {
                     return;
                 };
                 let (tx, cache) = (self.tx.clone(), self.renderer.clone());
+                let lint = self.lint.clone();
                 tokio::task::spawn_blocking(move || {
                     let renderer = renderer_for(&ws, &settings, &url, &cache);
-                    let result = prepare(&ws, &settings, &renderer, &steps);
+                    let result = prepare(&ws, &settings, &lint, &renderer, &steps);
                     let _ = tx.send(WorkerEvent::Prepared { steps, result });
                 });
             }
@@ -401,6 +415,13 @@ impl Workers {
                     let _ = forward.await;
                 });
             }
+            Effect::Lint { ws } => {
+                let (tx, lint) = (self.tx.clone(), self.lint.clone());
+                tokio::task::spawn_blocking(move || {
+                    let findings = lint_all(&ws.0, &lint);
+                    let _ = tx.send(WorkerEvent::Findings { ws, findings });
+                });
+            }
             Effect::Cancel => {
                 if let Some(cancel) = &self.cancel {
                     cancel.cancel();
@@ -440,6 +461,7 @@ fn renderer_for(
 pub fn prepare(
     ws: &Workspace,
     settings: &Settings,
+    lint: &LintOptions,
     renderer: &Renderer,
     steps: &[Step],
 ) -> std::result::Result<event::Prepared, String> {
@@ -454,12 +476,31 @@ pub fn prepare(
             };
         }
     }
-    let (flags, review_note) = stepping::review(ws, &scripts);
+    let (flags, review_note) = stepping::review(lint, &scripts);
     Ok(event::Prepared {
         scripts,
         flags,
         review_note,
     })
+}
+
+/// Every revision's findings, by index into the project's revisions.
+pub fn lint_all(ws: &Workspace, lint: &LintOptions) -> Vec<Vec<crate::analysis::Finding>> {
+    let revisions: Vec<&crate::project::Revision> = ws.project.revisions.iter().collect();
+    let index: std::collections::HashMap<&str, usize> = ws
+        .project
+        .revisions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let mut out = vec![Vec::new(); revisions.len()];
+    for finding in crate::analysis::lint_revisions(&revisions, lint) {
+        if let Some(&i) = index.get(finding.revision.as_str()) {
+            out[i].push(finding);
+        }
+    }
+    out
 }
 
 /// The sql tab: one revision's upgrade (from its parents) or downgrade (to them), rendered.

@@ -1,6 +1,7 @@
 //! Stepping state: which steps a key asks for (pure planning over the revision map), the
 //! confirmation the user reviews before anything runs, and the progress of a running plan.
 
+use crate::analysis::{Category, LintOptions, StepReview};
 use crate::cli::commands::Workspace;
 use crate::db::exec::ExecFailure;
 use crate::graph::{Direction, Step};
@@ -185,15 +186,41 @@ pub fn baseline_flags(scripts: &[StepScript]) -> Vec<Vec<Vec<StatementFlag>>> {
         .collect()
 }
 
-/// Flags for every statement of the scripts, and a note when statements could not be reviewed.
+/// Flags for every statement of the scripts from the analysis rules (destructive rules red,
+/// locking and review rules yellow, as configured in the lint settings), and a note for steps
+/// whose SQL cannot be reviewed.
 pub fn review(
-    _ws: &Workspace,
+    opts: &LintOptions,
     scripts: &[StepScript],
 ) -> (Vec<Vec<Vec<StatementFlag>>>, Option<String>) {
-    (
-        baseline_flags(scripts),
-        Some(
-            "statement rules (destructive, lock-heavy) arrive with the analysis module".to_owned(),
-        ),
-    )
+    let mut flags = baseline_flags(scripts);
+    let mut online = 0;
+    for (script, per_statement) in scripts.iter().zip(flags.iter_mut()) {
+        let StepBody::Sql(statements) = &script.body else {
+            online += 1;
+            continue;
+        };
+        let mut review = StepReview::new(opts);
+        for (st, out) in statements.iter().zip(per_statement.iter_mut()) {
+            if st.kind != StatementKind::Body {
+                continue;
+            }
+            for flag in review.statement(&st.text, st.autocommit) {
+                out.push(StatementFlag {
+                    mark: match flag.rule.category() {
+                        Category::Destructive => Mark::Destructive,
+                        Category::Locking | Category::Review => Mark::Caution,
+                    },
+                    reason: format!("{}: {}", flag.rule.id(), flag.reason),
+                });
+            }
+        }
+    }
+    let note = (online > 0).then(|| {
+        format!(
+            "{online} step(s) online-only: their SQL is unknown until alembic runs them; the \
+             revision's findings (detail pane) are all there is to review"
+        )
+    });
+    (flags, note)
 }

@@ -102,10 +102,29 @@ fn header_lines<'a>(app: &'a App, theme: &Theme) -> Vec<Line<'a>> {
             crate::tui::views::graph::state_style(state, theme),
         ),
     ]));
-    lines.push(Line::from(vec![
-        widgets::key("findings", KEY_WIDTH, theme),
-        Span::styled("none", theme.ok),
-    ]));
+    let findings: Vec<_> = app.findings_of(row.revision).collect();
+    if findings.is_empty() {
+        lines.push(Line::from(vec![
+            widgets::key("findings", KEY_WIDTH, theme),
+            Span::styled("none", theme.ok),
+        ]));
+    }
+    for (i, f) in findings.iter().enumerate() {
+        let (mark, style) = if f.rule.category() == crate::analysis::Category::Destructive {
+            ("⚠", theme.danger)
+        } else {
+            ("!", theme.warning)
+        };
+        lines.push(Line::from(vec![
+            widgets::key(if i == 0 { "findings" } else { "" }, KEY_WIDTH, theme),
+            Span::styled(format!("{mark} {} ", f.rule.id()), style),
+            Span::styled(
+                format!("({} line {}) ", f.direction.as_str(), f.line),
+                theme.dim,
+            ),
+            Span::styled(f.message.clone(), theme.text),
+        ]));
+    }
     lines
 }
 

@@ -71,6 +71,11 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
     if row.head {
         spans.push(Span::styled(" (head)", theme.head));
     }
+    match badge(app, row.revision) {
+        Some(Badge::Destructive) => spans.push(Span::styled(" ⚠", theme.danger)),
+        Some(Badge::Warning) => spans.push(Span::styled(" !", theme.warning)),
+        None => {}
+    }
     // Before the message, so a narrow pane never cuts it off.
     if state == RevState::Current {
         spans.push(Span::styled(" ◄ db", theme.current));
@@ -110,4 +115,32 @@ pub fn state_word(state: RevState) -> &'static str {
         RevState::OffPath => "not on the path from the database to the heads",
         RevState::Unknown => "unknown (database not read)",
     }
+}
+
+/// The worst finding of a revision, as a graph badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Badge {
+    /// A destructive rule fired (drops, truncates, type changes): data can be lost.
+    Destructive,
+    /// Some other rule fired at warning or error level.
+    Warning,
+}
+
+/// The badge for a revision (by index into the project's revisions), from the unsuppressed
+/// findings of its upgrade: nearly every downgrade drops what its upgrade made, so counting
+/// downgrades would put a warning on every row (the detail pane lists both directions).
+pub fn badge(app: &App, revision: usize) -> Option<Badge> {
+    let mut worst = None;
+    for f in app
+        .findings_of(revision)
+        .filter(|f| f.direction == crate::analysis::Direction::Upgrade)
+    {
+        if f.rule.category() == crate::analysis::Category::Destructive {
+            return Some(Badge::Destructive);
+        }
+        if f.severity >= crate::analysis::Severity::Warning {
+            worst = Some(Badge::Warning);
+        }
+    }
+    worst
 }
