@@ -45,7 +45,7 @@ pub fn summary(app: &App) -> String {
             parts.push(format!("no database: {reason}"));
             return format!(" {}", parts.join(" · "));
         }
-        _ => parts.push(t.label.clone()),
+        _ => parts.push(short_label(&t.label)),
     }
     match &app.db {
         DbState::Connecting => parts.push("connecting…".to_owned()),
@@ -120,4 +120,35 @@ fn progress(app: &App) -> Option<String> {
         "Ctrl-C cancels".to_owned()
     });
     Some(format!(" {}", parts.join(" · ")))
+}
+
+/// The target for the status bar: a unix socket's directory shortened to its last component (the
+/// confirmation pane shows it whole).
+fn short_label(label: &str) -> String {
+    let Some(rest) = label.strip_prefix("socket ") else {
+        return label.to_owned();
+    };
+    // `DIR:PORT/DB`: keep the last component of DIR.
+    let (dir, tail) = match rest.rfind(':') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    match dir.rsplit_once('/') {
+        Some((_, last)) if !last.is_empty() => format!("socket …/{last}{tail}"),
+        _ => label.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_label;
+
+    #[test]
+    fn socket_directories_are_shortened() {
+        assert_eq!(
+            short_label("socket /tmp/alembic-tui-demo-pg-x/socket:5432/demo"),
+            "socket …/socket:5432/demo"
+        );
+        assert_eq!(short_label("db.internal:5432/app"), "db.internal:5432/app");
+    }
 }
