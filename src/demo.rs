@@ -174,34 +174,35 @@ pub fn profile_yaml(url: &str, python: &Path) -> Result<String> {
 /// Sets everything up, runs the console, and tears it down.
 pub fn run(args: &Args, _cwd: &Path) -> Result<()> {
     let mut say = |text: &str| eprintln!("demo: {text}");
-    let project = tempfile::Builder::new()
+    // alembic runs as us while the directory belongs to the server's user when we are root; no
+    // __pycache__ of ours must stand in the way of its clean-up. Set before any thread starts.
+    std::env::set_var("PYTHONDONTWRITEBYTECODE", "1");
+    // One temp dir for the project copy and the cluster: the server's keeper removes all of it
+    // when we go, even when we are killed (it owns the directory once the server runs in it).
+    let work = tempfile::Builder::new()
         .prefix("alembic-tui-demo-")
         .tempdir()
-        .context("creating a temp dir for the demo project")?;
-    write_project(project.path())?;
+        .context("creating a temp dir for the demo")?;
+    let project = work.path().join("project");
+    write_project(&project)?;
     let python = find_python(&mut say)?;
-    let pg_dir = tempfile::Builder::new()
-        .prefix("alembic-tui-demo-pg-")
-        .tempdir()
-        .context("creating a temp dir for the demo database")?;
     say("starting a throwaway PostgreSQL");
-    let server = TempServer::start(pg_dir.path())?;
+    let server = TempServer::start(work.path())?;
     server.create_database("demo")?;
     let url = server.url("demo");
     let yaml = profile_yaml(&url, &python)?;
-    std::fs::write(crate::config::project_config_path(project.path()), yaml)
+    std::fs::write(crate::config::project_config_path(&project), yaml)
         .context("writing the demo's alembic-tui.yaml")?;
     let mut demo_args = args.clone();
     demo_args.command = None;
-    demo_args.config = Some(project.path().join("alembic.ini"));
+    demo_args.config = Some(project.join("alembic.ini"));
     demo_args.name = "alembic".to_owned();
     demo_args.url = None;
     demo_args.profile = Some("demo".to_owned());
-    let result = crate::tui::Session::prepare(&demo_args, project.path()).and_then(crate::tui::run);
-    // The server stops before its directory goes.
+    let result = crate::tui::Session::prepare(&demo_args, &project).and_then(crate::tui::run);
+    // The server stops (and its keeper clears the directory) before the temp dir is dropped.
     drop(server);
-    drop(pg_dir);
-    drop(project);
+    drop(work);
     result
 }
 

@@ -119,14 +119,18 @@ impl TempServer {
             bail!("initdb failed: {}", text.trim());
         }
         let server_log = dir.join("server.log");
-        // The keeper waits for its stdin to close (we exit, or drop this), then stops postgres.
+        // The keeper waits for its stdin to close (we exit, or drop this, or are killed), then
+        // stops postgres and removes the whole directory (it owns it), so nothing is left behind.
+        // It ignores the hangup and interrupt that reach the whole process group when the
+        // terminal closes or Ctrl-C is pressed: it must outlive us to clean up.
         let script = format!(
-            "{pg} -D {data} -k {sock} -p {PORT} -c listen_addresses='' -c fsync=off \
-             >{log} 2>&1 & pid=$!; cat >/dev/null; kill -INT $pid; wait $pid; rm -rf {data}",
+            "trap '' HUP INT TERM; {pg} -D {data} -k {sock} -p {PORT} -c listen_addresses='' -c fsync=off \
+             >{log} 2>&1 & pid=$!; cat >/dev/null; kill -INT $pid; wait $pid; rm -rf {dir}",
             pg = quote(&bin.join("postgres")),
             data = quote(&data),
             sock = quote(&socket_dir),
             log = quote(&server_log),
+            dir = quote(dir),
         );
         let keeper = shell(&script, root)
             .stdin(Stdio::piped())
