@@ -510,3 +510,24 @@ fn findings_show_as_badges_and_in_the_detail_pane() {
     assert!(screen.contains("9c4eb0d71f3a ⚠"), "{screen}");
     assert!(screen.contains("⚠ drop-table (upgrade line"), "{screen}");
 }
+
+#[test]
+fn without_a_working_alembic_stepping_says_what_it_needs() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    h.act(Action::Worker(WorkerEvent::AlembicChecked(Err(
+        "`alembic` cannot be started (No such file or directory (os error 2)); set `alembic:` \
+         in the profile"
+            .to_owned(),
+    ))));
+    h.keys("u");
+    assert!(h.app.overlay.is_none());
+    let screen = h.screen();
+    assert!(
+        screen.contains("stepping and the sql tab need a working alembic command"),
+        "{screen}"
+    );
+    // Everything else still works: the graph, the bodies, the findings.
+    h.keys("j");
+    assert!(h.screen().contains("drop-table"));
+}

@@ -147,6 +147,10 @@ pub enum Effect {
     Lint {
         ws: Loaded,
     },
+    /// Check that the profile's alembic command runs (stepping and the sql tab need it).
+    CheckAlembic {
+        ws: Loaded,
+    },
     /// Cancel the running statement.
     Cancel,
 }
@@ -258,6 +262,11 @@ impl App {
         let mut effects = vec![Effect::Lint {
             ws: Loaded(self.ws.clone()),
         }];
+        if self.target.no_url.is_none() {
+            effects.push(Effect::CheckAlembic {
+                ws: Loaded(self.ws.clone()),
+            });
+        }
         self.want_body(&mut effects);
         effects
     }
@@ -287,7 +296,20 @@ impl App {
 
     /// The panes for the current size.
     pub fn areas(&self) -> Areas {
-        layout::areas(self.size, self.view.pending.len(), self.log.len())
+        let first = layout::areas(self.size, self.view.pending.len(), self.log.len());
+        let Some(log) = first.log else {
+            return first;
+        };
+        // Long log lines wrap: size the pane for the rows the newest lines take at its width.
+        let width = (log.width.saturating_sub(2) as usize).max(1);
+        let rows: usize = self
+            .log
+            .iter()
+            .rev()
+            .take(self.size.height as usize)
+            .map(|l| l.text.chars().count().div_ceil(width).max(1))
+            .sum();
+        layout::areas(self.size, self.view.pending.len(), rows)
     }
 
     /// The selected row's revision file index, if any row is selected.
@@ -884,6 +906,17 @@ impl App {
                 }
             }
             WorkerEvent::Exec(event) => self.on_exec(event, effects),
+            WorkerEvent::AlembicChecked(Ok(version)) => {
+                self.log(Level::Info, format!("alembic: {version}"));
+            }
+            WorkerEvent::AlembicChecked(Err(reason)) => {
+                let why =
+                    format!("stepping and the sql tab need a working alembic command: {reason}");
+                self.log(Level::Error, why.clone());
+                self.stepping_off = Some(why.clone());
+                self.sql_unavailable = Some(why);
+                self.forget_sql();
+            }
             WorkerEvent::Findings { ws, findings } => {
                 // Findings of a project since reloaded would be put on the wrong revisions.
                 if Arc::ptr_eq(&ws.0, &self.ws) {

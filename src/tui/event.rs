@@ -79,6 +79,8 @@ pub enum WorkerEvent {
         ws: Loaded,
         findings: Vec<Vec<crate::analysis::Finding>>,
     },
+    /// `alembic --version` through the profile's command: its answer, or why it failed.
+    AlembicChecked(Result<String, String>),
     /// Progress of the running plan, as the executor reports it.
     Exec(crate::db::exec::Event),
 }

@@ -422,6 +422,18 @@ impl Workers {
                     let _ = tx.send(WorkerEvent::Findings { ws, findings });
                 });
             }
+            Effect::CheckAlembic {
+                ws: event::Loaded(ws),
+            } => {
+                let Some((settings, url)) = self.db.clone() else {
+                    return;
+                };
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let alembic = AlembicCommand::new(&ws, &settings, &url);
+                    let _ = tx.send(WorkerEvent::AlembicChecked(check_alembic(&alembic)));
+                });
+            }
             Effect::Cancel => {
                 if let Some(cancel) = &self.cancel {
                     cancel.cancel();
@@ -482,6 +494,32 @@ pub fn prepare(
         flags,
         review_note,
     })
+}
+
+/// Runs `alembic --version` through the profile's command: the version line, or what failed,
+/// naming the command and the setting that changes it.
+pub fn check_alembic(alembic: &AlembicCommand) -> std::result::Result<String, String> {
+    let out = alembic
+        .command(&["--version".to_owned()])
+        .output()
+        .map_err(|e| {
+            format!(
+                "`{}` cannot be started ({e}); set `alembic:` in the profile",
+                alembic.text()
+            )
+        })?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if out.status.success() {
+        Ok(text)
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().last().unwrap_or("").trim().to_owned();
+        Err(format!(
+            "`{} --version` failed ({}): {last}; set `alembic:` in the profile",
+            alembic.text(),
+            out.status
+        ))
+    }
 }
 
 /// Every revision's findings, by index into the project's revisions.
