@@ -149,6 +149,13 @@ pub fn describe_url(url: &str) -> (String, Option<String>) {
 
 /// Opens the console and runs it until the user quits.
 pub fn run(session: Session) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the console needs a terminal; for scripts use a command (heads, history, status, \
+             upgrade, …; see --help)"
+        );
+    }
     let _log_guard = init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
