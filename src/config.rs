@@ -82,6 +82,9 @@ pub struct ProfileFile {
     pub version_table: Option<String>,
     pub version_table_schema: Option<String>,
     pub transaction: Option<TransactionMode>,
+    /// The server where `drift` and `verify` create their throwaway databases (a connection
+    /// to this database runs CREATE DATABASE); default: the target's own server.
+    pub shadow_url: Option<String>,
 }
 
 impl ProfileFile {
@@ -105,7 +108,8 @@ impl ProfileFile {
             read_only,
             version_table,
             version_table_schema,
-            transaction
+            transaction,
+            shadow_url
         );
     }
 }
@@ -501,6 +505,8 @@ pub struct Settings {
     pub version_table: String,
     pub version_table_schema: Option<String>,
     pub transaction: TransactionMode,
+    /// Where throwaway databases are created (see [`ProfileFile::shadow_url`]).
+    pub shadow_url: Option<ResolvedUrl>,
 }
 
 impl Settings {
@@ -542,6 +548,17 @@ impl Settings {
                 .unwrap_or_else(|| "alembic_version".to_owned()),
             version_table_schema: p.version_table_schema.clone(),
             transaction: p.transaction.unwrap_or_default(),
+            shadow_url: p
+                .shadow_url
+                .as_deref()
+                .map(|raw| {
+                    normalize_url(raw).map(|url| ResolvedUrl {
+                        url,
+                        source: UrlSource::Profile(name.unwrap_or("(none)").to_owned()),
+                    })
+                })
+                .transpose()
+                .map_err(|m| bad("shadow_url", m))?,
         })
     }
 }
@@ -747,5 +764,28 @@ mod tests {
             text.starts_with("x.yaml:") && text.contains("urll"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_example_config_is_valid_and_shadow_urls_are_checked() {
+        let file = parse_config(
+            Path::new("config.example.yaml"),
+            include_str!("../config.example.yaml"),
+        )
+        .unwrap();
+        for (name, profile) in &file.profiles {
+            Settings::from_profile(Some(name), profile, "config.example.yaml").unwrap();
+        }
+        let prod = Settings::from_profile(Some("prod"), &file.profiles["prod"], "x").unwrap();
+        assert_eq!(
+            prod.shadow_url.map(|u| u.url),
+            Some("postgresql://app@localhost:5432/postgres".to_owned())
+        );
+        let bad = ProfileFile {
+            shadow_url: Some("mysql://x@h/db".into()),
+            ..ProfileFile::default()
+        };
+        let err = Settings::from_profile(Some("p"), &bad, "f.yaml").unwrap_err();
+        assert!(err.to_string().contains("shadow_url"), "{err}");
     }
 }

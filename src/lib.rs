@@ -15,3 +15,4 @@ pub mod journal;
 pub mod paths;
 pub mod project;
 pub mod render;
+pub mod verify;

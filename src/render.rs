@@ -147,6 +147,42 @@ struct Ancestry {
 }
 
 impl Ancestry {
+    /// Every revision above `rev` (all of them for `base`), `rev` excluded.
+    fn descendants_of(&self, rev: &str) -> std::collections::HashSet<String> {
+        let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (child, parents) in &self.down {
+            for p in parents {
+                children.entry(p.as_str()).or_default().push(child.as_str());
+            }
+        }
+        if rev == "base" {
+            return self.down.keys().cloned().collect();
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&str> = children.get(rev).cloned().unwrap_or_default();
+        while let Some(r) = stack.pop() {
+            if seen.insert(r.to_owned()) {
+                stack.extend(children.get(r).into_iter().flatten().copied());
+            }
+        }
+        seen
+    }
+
+    /// Every revision below any of `revs`, the `revs` themselves excluded unless below another.
+    fn strict_ancestors_of(&self, revs: &[&str]) -> std::collections::HashSet<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&str> = revs
+            .iter()
+            .flat_map(|r| self.down.get(*r).into_iter().flatten().map(String::as_str))
+            .collect();
+        while let Some(r) = stack.pop() {
+            if seen.insert(r.to_owned()) {
+                stack.extend(self.down.get(r).into_iter().flatten().map(String::as_str));
+            }
+        }
+        seen
+    }
+
     /// Is `a` an ancestor of `b` (or `b` itself)?
     fn reaches(&self, b: &str, a: &str) -> bool {
         let mut stack = vec![b.to_owned()];
@@ -373,14 +409,25 @@ impl Renderer {
         };
         match step.direction {
             Direction::Upgrade => {
-                // From a parent of the first step up to the last missing step above it: alembic
-                // upgrades everything between (steps outside the plan are cached too).
-                let end = missing()
-                    .filter(|r| self.ancestry.reaches(r, &step.revision))
-                    .last()
-                    .unwrap_or(&step.revision)
-                    .to_owned();
-                (parent(&step.revision), end)
+                // One range for all of them where possible: from the first step's parent when
+                // every missing step lies above it (else from base) to their one tip (else all
+                // heads). alembic's startup is most of an offline run's cost, so rendering a few
+                // steps outside the plan (cached too) beats a second process.
+                let missing: Vec<&str> = missing().collect();
+                let start = parent(&step.revision);
+                let above = self.ancestry.descendants_of(&start);
+                let start = if start == "base" || missing.iter().all(|r| above.contains(*r)) {
+                    start
+                } else {
+                    "base".to_owned()
+                };
+                let below = self.ancestry.strict_ancestors_of(&missing);
+                let tips: Vec<&&str> = missing.iter().filter(|r| !below.contains(**r)).collect();
+                let end = match tips.as_slice() {
+                    [one] => (**one).to_owned(),
+                    _ => "heads".to_owned(),
+                };
+                (start, end)
             }
             Direction::Downgrade => {
                 let last = missing()

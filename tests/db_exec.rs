@@ -787,3 +787,63 @@ fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
     let outcomes: Vec<&str> = journal.iter().map(|e| e.outcome.as_str()).collect();
     assert_eq!(outcomes, ["applied", "cancelled"]);
 }
+
+#[test]
+fn read_only_profiles_databases_and_unreachable_servers_change_nothing() {
+    let history = revs(&[(
+        "a1",
+        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+        &["op.drop_table(\"t1\")"],
+    )]);
+    // A read-only profile refuses before connecting for writes.
+    let url = pg::fresh_db("readonly");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "    read_only: true\n");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("read_only"),
+        "{}",
+        text(&out)
+    );
+    assert!(!table_exists(&url, "t1"));
+
+    // A database that refuses writes (a standby, or default_transaction_read_only): the step
+    // fails with the server's words and leaves nothing behind.
+    let url = pg::fresh_db("rodb");
+    let name = url
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    pg::psql(
+        &url,
+        &format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = on"),
+    )
+    .unwrap();
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("25006") && stderr.contains("read-only transaction"),
+        "{stderr}"
+    );
+    assert!(!table_exists(&url, "t1"));
+    assert!(version_rows(&url).is_empty());
+
+    // Nobody listens on port 1: one line naming the (redacted) target.
+    let out = sb.run(
+        "postgresql://app:s3cret@127.0.0.1:1/app?connect_timeout=3",
+        &["upgrade", "heads", "--yes"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("127.0.0.1") && !stderr.contains("s3cret"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

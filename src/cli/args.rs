@@ -72,6 +72,15 @@ pub enum Command {
     Upgrade(MigrateArgs),
     /// Downgrade the database to TARGET (`-1`, a revision, `base`, …), the same way.
     Downgrade(MigrateArgs),
+    /// Compare the database with what its history builds on a throwaway database; exit 1 on drift.
+    Drift,
+    /// Check on a throwaway database that each downgrade undoes its upgrade; exit 1 if not.
+    Verify {
+        /// `A:B` (the steps of `upgrade A:B`; empty sides are base and heads) or one revision
+        /// identifier; default: every revision.
+        #[arg(allow_hyphen_values = true, value_name = "RANGE")]
+        range: Option<String>,
+    },
     /// The steps alembic would run from the given version-table rows to a target.
     Plan {
         #[arg(value_enum)]

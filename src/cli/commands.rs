@@ -100,6 +100,13 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
         crate::cli::migrate::run(args, &ws, &request, out, warn)?;
         return Ok(Outcome::Done);
     }
+    match &args.command {
+        Command::Drift => return crate::cli::verify::drift(args, &ws, out, warn),
+        Command::Verify { range } => {
+            return crate::cli::verify::verify(args, &ws, range.as_deref(), out, warn)
+        }
+        _ => {}
+    }
     run_simple(args, &ws, out, warn)?;
     Ok(Outcome::Done)
 }
@@ -114,7 +121,9 @@ fn run_simple(
         Command::Status { .. }
         | Command::Lint { .. }
         | Command::Upgrade(_)
-        | Command::Downgrade(_) => Ok(()),
+        | Command::Downgrade(_)
+        | Command::Drift
+        | Command::Verify { .. } => Ok(()),
         Command::Heads => {
             let heads = ws.map.heads();
             output::revisions(out, ws, &heads, output::Detail::Summary, args.json)

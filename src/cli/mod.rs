@@ -6,5 +6,6 @@ pub mod commands;
 pub mod lint;
 pub mod migrate;
 pub mod output;
+pub mod verify;
 
 pub use args::{Args, Command};

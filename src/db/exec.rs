@@ -222,6 +222,7 @@ async fn run(
         events,
         cancel,
         vt: target.version_table(),
+        vt_seen: false,
         in_tx: false,
     };
     // A killed migrator's running statement then stops within a second (PostgreSQL 14+ checks
@@ -315,6 +316,8 @@ struct Executor<'a> {
     events: &'a UnboundedSender<Event>,
     cancel: &'a Cancel,
     vt: VersionTable,
+    /// The version table is known to exist (saves a catalog lookup per check).
+    vt_seen: bool,
     in_tx: bool,
 }
 
@@ -473,10 +476,10 @@ impl Executor<'_> {
         if self.in_tx {
             return Ok(());
         }
-        self.query("BEGIN").await?;
+        // One round trip: BEGIN and the timeouts travel together.
+        let begin = format!("BEGIN; {}", self.timeouts("LOCAL"));
         self.in_tx = true;
-        let timeouts = self.timeouts("LOCAL");
-        self.query(&timeouts).await?;
+        self.query(&begin).await?;
         if self.vt_exists().await? {
             // Writers wait here (up to lock_timeout); readers such as `alembic current` don't.
             let lock = format!("LOCK TABLE {} IN EXCLUSIVE MODE", self.vt.qualified());
@@ -502,6 +505,11 @@ impl Executor<'_> {
     }
 
     async fn vt_exists(&mut self) -> Result<bool, ExecFailure> {
+        // Once seen, the table stays: we never drop it (a revision that does makes the next
+        // LOCK or SELECT fail, which stops the plan).
+        if self.vt_seen {
+            return Ok(true);
+        }
         let url = self.target.url.url.clone();
         let row = self
             .session
@@ -512,20 +520,28 @@ impl Executor<'_> {
             )
             .await
             .map_err(|e| failure(&e, &url, None))?;
-        Ok(row.get(0))
+        self.vt_seen = row.get(0);
+        Ok(self.vt_seen)
     }
 
     /// The version table's rows must be exactly `expected`, else the step stops.
     async fn check_rows(&mut self, expected: &[String], when: &str) -> Result<(), ExecFailure> {
-        let url = self.target.url.url.clone();
-        let mut rows = self
-            .vt
-            .read(&self.session.client, &url)
-            .await
-            .map_err(|e| ExecFailure {
-                message: e.to_string(),
-                ..ExecFailure::default()
-            })?;
+        let mut rows = Vec::new();
+        if self.vt_exists().await? {
+            let select = format!("SELECT version_num FROM {}", self.vt.qualified());
+            let url = self.target.url.url.clone();
+            let messages = self
+                .session
+                .client
+                .simple_query(&select)
+                .await
+                .map_err(|e| failure(&e, &url, Some(&select)))?;
+            for m in messages {
+                if let SimpleQueryMessage::Row(row) = m {
+                    rows.push(row.get(0).unwrap_or_default().to_owned());
+                }
+            }
+        }
         rows.sort();
         let mut want = expected.to_vec();
         want.sort();

@@ -1,8 +1,11 @@
 //! The database edge: connections (TLS per `sslmode`, read-only profiles, our application name)
 //! and the version table. Errors never carry a password.
 
+pub mod diff;
 pub mod exec;
+pub mod introspect;
 pub mod pool;
+pub mod shadow;
 pub mod tls;
 pub mod version_table;
 
