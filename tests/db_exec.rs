@@ -56,6 +56,34 @@ impl Sandbox {
         self.cmd(url, args).output().unwrap()
     }
 
+    /// What the console would hold for this sandbox: the loaded project, the profile's settings,
+    /// and `url` as if given with --url.
+    fn library(
+        &self,
+        url: &str,
+    ) -> (
+        alembic_tui::cli::commands::Workspace,
+        alembic_tui::config::Settings,
+        alembic_tui::config::ResolvedUrl,
+    ) {
+        use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
+        let config = alembic_tui::project::discover(self.dir.path(), None, "alembic").unwrap();
+        let (ws, _) = alembic_tui::cli::commands::Workspace::new(
+            alembic_tui::project::load(&config).unwrap(),
+        )
+        .unwrap();
+        let profile = ProfileFile {
+            alembic: Some(format!("'{}' -m alembic", common::python().display())),
+            ..ProfileFile::default()
+        };
+        let settings = Settings::from_profile(Some("t"), &profile, "test").unwrap();
+        let resolved = ResolvedUrl {
+            url: url.to_owned(),
+            source: UrlSource::Flag,
+        };
+        (ws, settings, resolved)
+    }
+
     fn journal(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.data.path().join("journal.jsonl"))
             .unwrap_or_default()
@@ -230,9 +258,7 @@ fn a_step_that_moves_the_version_table_behind_our_back_is_rolled_back() {
 
 #[test]
 fn a_plan_whose_rows_changed_since_it_was_made_does_not_start() {
-    use alembic_tui::cli::commands::Workspace;
     use alembic_tui::cli::migrate;
-    use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
     use alembic_tui::db::exec::{self, Cancel, Target};
     use alembic_tui::render::AlembicCommand;
 
@@ -253,17 +279,7 @@ fn a_plan_whose_rows_changed_since_it_was_made_does_not_start() {
     let out = sb.run(&url, &["upgrade", "a1", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
 
-    let config = alembic_tui::project::discover(sb.dir.path(), None, "alembic").unwrap();
-    let (ws, _) = Workspace::new(alembic_tui::project::load(&config).unwrap()).unwrap();
-    let profile = ProfileFile {
-        alembic: Some(format!("'{}' -m alembic", common::python().display())),
-        ..ProfileFile::default()
-    };
-    let settings = Settings::from_profile(Some("t"), &profile, "test").unwrap();
-    let resolved = ResolvedUrl {
-        url: url.clone(),
-        source: UrlSource::Flag,
-    };
+    let (ws, settings, resolved) = sb.library(&url);
     let scripts = migrate::prepare(
         &ws,
         &settings,
@@ -676,9 +692,7 @@ fn without_yes_and_without_a_terminal_nothing_runs() {
 #[test]
 fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
     use alembic_tui::cli::args::PlanDirection;
-    use alembic_tui::cli::commands::Workspace;
     use alembic_tui::cli::migrate;
-    use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
     use alembic_tui::db::exec::{self, Cancel, Event, Target};
     use alembic_tui::render::AlembicCommand;
 
@@ -702,17 +716,7 @@ fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
     ]);
     let url = pg::fresh_db("cancel");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
-    let config = alembic_tui::project::discover(sb.dir.path(), None, "alembic").unwrap();
-    let (ws, _) = Workspace::new(alembic_tui::project::load(&config).unwrap()).unwrap();
-    let profile = ProfileFile {
-        alembic: Some(format!("'{}' -m alembic", common::python().display())),
-        ..ProfileFile::default()
-    };
-    let settings = Settings::from_profile(Some("t"), &profile, "test").unwrap();
-    let resolved = ResolvedUrl {
-        url: url.clone(),
-        source: UrlSource::Flag,
-    };
+    let (ws, settings, resolved) = sb.library(&url);
     let scripts = migrate::prepare(
         &ws,
         &settings,

@@ -164,10 +164,7 @@ pub struct Target {
 
 impl Target {
     fn version_table(&self) -> VersionTable {
-        VersionTable {
-            table: self.settings.version_table.clone(),
-            schema: self.settings.version_table_schema.clone(),
-        }
+        VersionTable::of(&self.settings)
     }
 }
 
