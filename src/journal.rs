@@ -25,7 +25,8 @@ pub struct Entry {
     /// The statements as sent (for online-only steps: the alembic command).
     pub statements: Vec<String>,
     pub duration_ms: u64,
-    /// `applied`, `failed`, `cancelled`, or `pending-commit` (transaction: plan, not yet committed).
+    /// `applied`, `failed`, `cancelled`, or `rolled-back` (with `transaction: plan`: it ran, but
+    /// a later step failed before the plan's COMMIT).
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

@@ -851,3 +851,53 @@ fn read_only_profiles_databases_and_unreachable_servers_change_nothing() {
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn transaction_plan_rolls_the_whole_plan_back_when_a_late_step_fails() {
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &["op.create_table(\"t2\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t2\")"],
+        ),
+        (
+            "c3",
+            &["op.execute(\"SELECT no_such_function()\")"],
+            &["pass"],
+        ),
+    ]);
+    let url = pg::fresh_db("perplan");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "    transaction: plan\n");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("42883") && stderr.contains("whole plan was rolled back"),
+        "{stderr}"
+    );
+    assert!(!table_exists(&url, "t1") && !table_exists(&url, "t2"));
+    assert!(version_rows(&url).is_empty());
+    let outcomes: Vec<String> = sb
+        .journal()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["revision"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, ["c3 failed", "a1 rolled-back", "b2 rolled-back"]);
+    // The same plan per step keeps what succeeded before the failure.
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(table_exists(&url, "t2"));
+    assert_eq!(version_rows(&url), ["b2"]);
+}
