@@ -242,10 +242,7 @@ impl Renderer {
             .collect();
         Renderer {
             alembic: AlembicCommand::new(ws, settings, url),
-            version_table: VersionTable {
-                table: settings.version_table.clone(),
-                schema: settings.version_table_schema.clone(),
-            },
+            version_table: VersionTable::of(settings),
             env_sha256: file_sha256(&config.script_location.join("env.py")),
             files,
             cache_dir,

@@ -100,10 +100,7 @@ struct Database {
 /// One connection: the version table as `status` reads it, and `server_version_num`.
 fn read_database(args: &Args, ws: &Workspace) -> Result<Database> {
     let (settings, url) = commands::settings(args, ws)?;
-    let table = VersionTable {
-        table: settings.version_table.clone(),
-        schema: settings.version_table_schema.clone(),
-    };
+    let table = VersionTable::of(&settings);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
