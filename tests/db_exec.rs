@@ -901,3 +901,62 @@ fn transaction_plan_rolls_the_whole_plan_back_when_a_late_step_fails() {
     assert!(table_exists(&url, "t2"));
     assert_eq!(version_rows(&url), ["b2"]);
 }
+
+#[test]
+fn the_preview_flags_destructive_and_lock_heavy_statements() {
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &["op.create_index(\"ix_t1_id\", \"t1\", [\"id\"])"],
+            &["op.drop_index(\"ix_t1_id\", table_name=\"t1\")"],
+        ),
+    ]);
+    let url = pg::fresh_db("flags");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sb.run(&url, &["--json", "downgrade", "base", "--sql"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let flags = |step: usize| -> Vec<(String, String)> {
+        plan["steps"][step]["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|st| st["flags"].as_array().unwrap().clone())
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(flags(0), [("drop-index".to_owned(), "error".to_owned())]);
+    assert_eq!(flags(1), [("drop-table".to_owned(), "error".to_owned())]);
+    let out = sb.run(&url, &["downgrade", "base", "--sql"]);
+    let preview = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        preview.contains("-- !! error drop-table: drops table t1\nDROP TABLE t1;"),
+        "{preview}"
+    );
+    // Upgrading again: the index on an existing table is lock-heavy (a warning), creating the
+    // table it is on is not flagged.
+    sb.run(&url, &["downgrade", "base", "--yes"]);
+    let out = sb.run(&url, &["--json", "upgrade", "heads", "--sql"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["statements"].as_array().unwrap())
+        .flat_map(|st| st["flags"].as_array().unwrap())
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(all, ["create-index-without-concurrently"]);
+}

@@ -84,7 +84,7 @@ pub fn run(
 }
 
 /// The config files' `lint:` sections (user file, then alembic-tui.yaml beside alembic.ini).
-fn lint_options(ws: &Workspace) -> Result<LintOptions> {
+pub(crate) fn lint_options(ws: &Workspace) -> Result<LintOptions> {
     let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
     paths.push(config::project_config_path(ws.project.config.ini_dir()));
     Ok(Layers::read(&paths)?.lint_options()?)
