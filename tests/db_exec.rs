@@ -960,3 +960,28 @@ fn the_preview_flags_destructive_and_lock_heavy_statements() {
         .collect();
     assert_eq!(all, ["create-index-without-concurrently"]);
 }
+
+#[test]
+fn the_profiles_alembic_env_reaches_the_alembic_command() {
+    let history = revs(&[(
+        "a1",
+        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+        &["op.drop_table(\"t1\")"],
+    )]);
+    let url = pg::fresh_db("alembicenv");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let marker = sb.dir.path().join("marker");
+    std::fs::write(
+        sb.dir.path().join("alembic-tui.yaml"),
+        format!(
+            "default_profile: t\nprofiles:\n  t:\n    alembic: \"sh -c 'echo \\\"$APP_MARK $DATABASE_URL\\\" > {}; exec \\\"$0\\\" -m alembic \\\"$@\\\"' '{}'\"\n    alembic_env:\n      APP_MARK: seen-by-alembic\n",
+            marker.display(),
+            common::python().display()
+        ),
+    )
+    .unwrap();
+    let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = std::fs::read_to_string(&marker).unwrap();
+    assert_eq!(seen.trim(), format!("seen-by-alembic {url}"));
+}
