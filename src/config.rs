@@ -85,6 +85,9 @@ pub struct ProfileFile {
     /// The server where `drift` and `verify` create their throwaway databases (a connection
     /// to this database runs CREATE DATABASE); default: the target's own server.
     pub shadow_url: Option<String>,
+    /// Environment variables for the alembic command (rendering and online-only steps), e.g.
+    /// the settings module an env.py reads. Set on top of alembic-tui's own environment.
+    pub alembic_env: Option<BTreeMap<String, String>>,
 }
 
 impl ProfileFile {
@@ -109,7 +112,8 @@ impl ProfileFile {
             version_table,
             version_table_schema,
             transaction,
-            shadow_url
+            shadow_url,
+            alembic_env
         );
     }
 }
@@ -507,6 +511,8 @@ pub struct Settings {
     pub transaction: TransactionMode,
     /// Where throwaway databases are created (see [`ProfileFile::shadow_url`]).
     pub shadow_url: Option<ResolvedUrl>,
+    /// Extra environment for the alembic command.
+    pub alembic_env: BTreeMap<String, String>,
 }
 
 impl Settings {
@@ -548,6 +554,7 @@ impl Settings {
                 .unwrap_or_else(|| "alembic_version".to_owned()),
             version_table_schema: p.version_table_schema.clone(),
             transaction: p.transaction.unwrap_or_default(),
+            alembic_env: p.alembic_env.clone().unwrap_or_default(),
             shadow_url: p
                 .shadow_url
                 .as_deref()

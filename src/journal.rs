@@ -25,7 +25,8 @@ pub struct Entry {
     /// The statements as sent (for online-only steps: the alembic command).
     pub statements: Vec<String>,
     pub duration_ms: u64,
-    /// `applied`, `failed`, `cancelled`, or `pending-commit` (transaction: plan, not yet committed).
+    /// `applied`, `failed`, `cancelled`, or `rolled-back` (with `transaction: plan`: it ran, but
+    /// a later step failed before the plan's COMMIT).
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -82,22 +83,14 @@ fn os_user() -> String {
     .clone()
 }
 
-/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ` (civil-from-days, so no date crate is needed for one field).
+/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ` (the calendar arithmetic revision file names use too).
 pub fn utc_now() -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let secs = now.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::project::revision::civil_from_days(days);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
         rem / 3600,

@@ -88,6 +88,7 @@ pub struct AlembicCommand {
     section: String,
     command: Vec<String>,
     database_url: String,
+    env: Vec<(String, String)>,
 }
 
 impl AlembicCommand {
@@ -102,6 +103,11 @@ impl AlembicCommand {
             section: config.section.clone(),
             command: settings.alembic.clone(),
             database_url: url.url.clone(),
+            env: settings
+                .alembic_env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 
@@ -118,6 +124,7 @@ impl AlembicCommand {
         }
         cmd.args(args)
             .current_dir(&self.ini_dir)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("DATABASE_URL", &self.database_url)
             .stdin(Stdio::null());
         cmd
@@ -242,10 +249,7 @@ impl Renderer {
             .collect();
         Renderer {
             alembic: AlembicCommand::new(ws, settings, url),
-            version_table: VersionTable {
-                table: settings.version_table.clone(),
-                schema: settings.version_table_schema.clone(),
-            },
+            version_table: VersionTable::of(settings),
             env_sha256: file_sha256(&config.script_location.join("env.py")),
             files,
             cache_dir,
@@ -263,9 +267,11 @@ impl Renderer {
         let file = self.files.get(revision).map_or("", |(_, sha)| sha.as_str());
         sha256_hex(
             format!(
-                "v1|postgresql|{}|{revision}|{file}|{}",
+                "v1|postgresql|{}|{revision}|{file}|{}|{:?}",
                 direction_word(direction),
-                self.env_sha256
+                self.env_sha256,
+                // An env.py may read them, and what it renders with them.
+                self.alembic.env
             )
             .as_bytes(),
         )

@@ -197,10 +197,7 @@ pub fn drift(
     progress: &mut dyn FnMut(&str),
 ) -> Result<DriftReport> {
     let options = snapshot_options(settings);
-    let table = VersionTable {
-        table: settings.version_table.clone(),
-        schema: settings.version_table_schema.clone(),
-    };
+    let table = VersionTable::of(settings);
     let rt = runtime()?;
     let (rows, actual) = rt.block_on(async {
         let client = db::connect(

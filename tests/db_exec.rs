@@ -56,6 +56,34 @@ impl Sandbox {
         self.cmd(url, args).output().unwrap()
     }
 
+    /// What the console would hold for this sandbox: the loaded project, the profile's settings,
+    /// and `url` as if given with --url.
+    fn library(
+        &self,
+        url: &str,
+    ) -> (
+        alembic_tui::cli::commands::Workspace,
+        alembic_tui::config::Settings,
+        alembic_tui::config::ResolvedUrl,
+    ) {
+        use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
+        let config = alembic_tui::project::discover(self.dir.path(), None, "alembic").unwrap();
+        let (ws, _) = alembic_tui::cli::commands::Workspace::new(
+            alembic_tui::project::load(&config).unwrap(),
+        )
+        .unwrap();
+        let profile = ProfileFile {
+            alembic: Some(format!("'{}' -m alembic", common::python().display())),
+            ..ProfileFile::default()
+        };
+        let settings = Settings::from_profile(Some("t"), &profile, "test").unwrap();
+        let resolved = ResolvedUrl {
+            url: url.to_owned(),
+            source: UrlSource::Flag,
+        };
+        (ws, settings, resolved)
+    }
+
     fn journal(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.data.path().join("journal.jsonl"))
             .unwrap_or_default()
@@ -230,9 +258,7 @@ fn a_step_that_moves_the_version_table_behind_our_back_is_rolled_back() {
 
 #[test]
 fn a_plan_whose_rows_changed_since_it_was_made_does_not_start() {
-    use alembic_tui::cli::commands::Workspace;
     use alembic_tui::cli::migrate;
-    use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
     use alembic_tui::db::exec::{self, Cancel, Target};
     use alembic_tui::render::AlembicCommand;
 
@@ -253,17 +279,7 @@ fn a_plan_whose_rows_changed_since_it_was_made_does_not_start() {
     let out = sb.run(&url, &["upgrade", "a1", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
 
-    let config = alembic_tui::project::discover(sb.dir.path(), None, "alembic").unwrap();
-    let (ws, _) = Workspace::new(alembic_tui::project::load(&config).unwrap()).unwrap();
-    let profile = ProfileFile {
-        alembic: Some(format!("'{}' -m alembic", common::python().display())),
-        ..ProfileFile::default()
-    };
-    let settings = Settings::from_profile(Some("t"), &profile, "test").unwrap();
-    let resolved = ResolvedUrl {
-        url: url.clone(),
-        source: UrlSource::Flag,
-    };
+    let (ws, settings, resolved) = sb.library(&url);
     let scripts = migrate::prepare(
         &ws,
         &settings,
@@ -676,9 +692,7 @@ fn without_yes_and_without_a_terminal_nothing_runs() {
 #[test]
 fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
     use alembic_tui::cli::args::PlanDirection;
-    use alembic_tui::cli::commands::Workspace;
     use alembic_tui::cli::migrate;
-    use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
     use alembic_tui::db::exec::{self, Cancel, Event, Target};
     use alembic_tui::render::AlembicCommand;
 
@@ -702,17 +716,7 @@ fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
     ]);
     let url = pg::fresh_db("cancel");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
-    let config = alembic_tui::project::discover(sb.dir.path(), None, "alembic").unwrap();
-    let (ws, _) = Workspace::new(alembic_tui::project::load(&config).unwrap()).unwrap();
-    let profile = ProfileFile {
-        alembic: Some(format!("'{}' -m alembic", common::python().display())),
-        ..ProfileFile::default()
-    };
-    let settings = Settings::from_profile(Some("t"), &profile, "test").unwrap();
-    let resolved = ResolvedUrl {
-        url: url.clone(),
-        source: UrlSource::Flag,
-    };
+    let (ws, settings, resolved) = sb.library(&url);
     let scripts = migrate::prepare(
         &ws,
         &settings,
@@ -846,4 +850,138 @@ fn read_only_profiles_databases_and_unreachable_servers_change_nothing() {
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn transaction_plan_rolls_the_whole_plan_back_when_a_late_step_fails() {
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &["op.create_table(\"t2\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t2\")"],
+        ),
+        (
+            "c3",
+            &["op.execute(\"SELECT no_such_function()\")"],
+            &["pass"],
+        ),
+    ]);
+    let url = pg::fresh_db("perplan");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "    transaction: plan\n");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("42883") && stderr.contains("whole plan was rolled back"),
+        "{stderr}"
+    );
+    assert!(!table_exists(&url, "t1") && !table_exists(&url, "t2"));
+    assert!(version_rows(&url).is_empty());
+    let outcomes: Vec<String> = sb
+        .journal()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["revision"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, ["c3 failed", "a1 rolled-back", "b2 rolled-back"]);
+    // The same plan per step keeps what succeeded before the failure.
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(table_exists(&url, "t2"));
+    assert_eq!(version_rows(&url), ["b2"]);
+}
+
+#[test]
+fn the_preview_flags_destructive_and_lock_heavy_statements() {
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &["op.create_index(\"ix_t1_id\", \"t1\", [\"id\"])"],
+            &["op.drop_index(\"ix_t1_id\", table_name=\"t1\")"],
+        ),
+    ]);
+    let url = pg::fresh_db("flags");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sb.run(&url, &["--json", "downgrade", "base", "--sql"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let flags = |step: usize| -> Vec<(String, String)> {
+        plan["steps"][step]["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|st| st["flags"].as_array().unwrap().clone())
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(flags(0), [("drop-index".to_owned(), "error".to_owned())]);
+    assert_eq!(flags(1), [("drop-table".to_owned(), "error".to_owned())]);
+    let out = sb.run(&url, &["downgrade", "base", "--sql"]);
+    let preview = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        preview.contains("-- !! error drop-table: drops table t1\nDROP TABLE t1;"),
+        "{preview}"
+    );
+    // Upgrading again: the index on an existing table is lock-heavy (a warning), creating the
+    // table it is on is not flagged.
+    sb.run(&url, &["downgrade", "base", "--yes"]);
+    let out = sb.run(&url, &["--json", "upgrade", "heads", "--sql"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["statements"].as_array().unwrap())
+        .flat_map(|st| st["flags"].as_array().unwrap())
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(all, ["create-index-without-concurrently"]);
+}
+
+#[test]
+fn the_profiles_alembic_env_reaches_the_alembic_command() {
+    let history = revs(&[(
+        "a1",
+        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+        &["op.drop_table(\"t1\")"],
+    )]);
+    let url = pg::fresh_db("alembicenv");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let marker = sb.dir.path().join("marker");
+    std::fs::write(
+        sb.dir.path().join("alembic-tui.yaml"),
+        format!(
+            "default_profile: t\nprofiles:\n  t:\n    alembic: \"sh -c 'echo \\\"$APP_MARK $DATABASE_URL\\\" > {}; exec \\\"$0\\\" -m alembic \\\"$@\\\"' '{}'\"\n    alembic_env:\n      APP_MARK: seen-by-alembic\n",
+            marker.display(),
+            common::python().display()
+        ),
+    )
+    .unwrap();
+    let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = std::fs::read_to_string(&marker).unwrap();
+    assert_eq!(seen.trim(), format!("seen-by-alembic {url}"));
 }

@@ -62,6 +62,11 @@ fn keywords_inside_strings_and_comments_are_not_statements() {
         rules_of("UPDATE t SET note = 'WHERE'"),
         ["update-without-where"]
     );
+    // A WHERE inside a common table expression does not restrict the statement after it.
+    assert_eq!(
+        rules_of("WITH old AS (SELECT id FROM s WHERE x) DELETE FROM t"),
+        ["delete-without-where"]
+    );
 }
 
 #[test]
@@ -177,6 +182,10 @@ fn the_keyword_reading_agrees_with_the_ast_where_both_read() {
         "CREATE TABLE t (id int PRIMARY KEY)",
         "INSERT INTO t VALUES (1)",
         "SELECT 1",
+        "WITH gone AS (SELECT id FROM s) DELETE FROM t",
+        "WITH gone AS (SELECT id FROM s) DELETE FROM t WHERE id IN (SELECT id FROM gone)",
+        "WITH n AS (SELECT 1) UPDATE t SET a = 1",
+        "WITH n AS (SELECT 1) SELECT * FROM n",
     ];
     let none = HashSet::new();
     for sql in statements {

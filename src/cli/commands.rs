@@ -202,10 +202,7 @@ fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
 
 /// Reads the version table's rows at `url` with the profile's table location.
 pub fn read_rows(settings: &Settings, url: &ResolvedUrl) -> Result<Vec<String>> {
-    let table = VersionTable {
-        table: settings.version_table.clone(),
-        schema: settings.version_table_schema.clone(),
-    };
+    let table = VersionTable::of(settings);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -84,7 +84,7 @@ pub fn run(
 }
 
 /// The config files' `lint:` sections (user file, then alembic-tui.yaml beside alembic.ini).
-fn lint_options(ws: &Workspace) -> Result<LintOptions> {
+pub(crate) fn lint_options(ws: &Workspace) -> Result<LintOptions> {
     let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
     paths.push(config::project_config_path(ws.project.config.ini_dir()));
     Ok(Layers::read(&paths)?.lint_options()?)
@@ -100,10 +100,7 @@ struct Database {
 /// One connection: the version table as `status` reads it, and `server_version_num`.
 fn read_database(args: &Args, ws: &Workspace) -> Result<Database> {
     let (settings, url) = commands::settings(args, ws)?;
-    let table = VersionTable {
-        table: settings.version_table.clone(),
-        schema: settings.version_table_schema.clone(),
-    };
+    let table = VersionTable::of(&settings);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,6 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+use crate::analysis::{Flag, LintOptions, Severity, StepReview};
 use crate::cli::args::{Args, PlanDirection};
 use crate::cli::commands::{read_rows, settings, Workspace};
 use crate::config::{redact, Executor, ResolvedUrl, Settings};
@@ -132,9 +133,36 @@ struct StatementJson<'a> {
     sql: &'a str,
     autocommit: bool,
     version_table: bool,
+    /// What the review rules say about this statement (destructive, lock-heavy, …).
+    flags: Vec<FlagJson<'a>>,
 }
 
-fn script_json(s: &StepScript) -> ScriptJson<'_> {
+#[derive(Serialize)]
+struct FlagJson<'a> {
+    rule: &'static str,
+    severity: &'static str,
+    reason: &'a str,
+}
+
+/// The review rules' flags for every statement of every step, in the same shape as the scripts
+/// (version-table statements are ours and never flagged).
+pub fn review(scripts: &[StepScript], opts: &LintOptions) -> Vec<Vec<Vec<Flag>>> {
+    scripts
+        .iter()
+        .map(|s| {
+            let mut step = StepReview::new(opts);
+            s.statements()
+                .iter()
+                .map(|st| match st.kind {
+                    StatementKind::Body => step.statement(&st.text, st.autocommit),
+                    StatementKind::VersionTable { .. } => Vec::new(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn script_json<'a>(s: &'a StepScript, flags: &'a [Vec<Flag>]) -> ScriptJson<'a> {
     let (mode, reason) = match &s.body {
         StepBody::Sql(_) => ("sql", None),
         StepBody::OnlineOnly { reason, .. } => ("online-only", Some(reason.as_str())),
@@ -149,17 +177,31 @@ fn script_json(s: &StepScript) -> ScriptJson<'_> {
         statements: s
             .statements()
             .iter()
-            .map(|st| StatementJson {
+            .zip(flags)
+            .map(|(st, flags)| StatementJson {
                 sql: &st.text,
                 autocommit: st.autocommit,
                 version_table: matches!(st.kind, StatementKind::VersionTable { .. }),
+                flags: flags
+                    .iter()
+                    .map(|f| FlagJson {
+                        rule: f.rule.id(),
+                        severity: f.severity.as_str(),
+                        reason: &f.reason,
+                    })
+                    .collect(),
             })
             .collect(),
     }
 }
 
-/// The plan as a commented SQL script: what the confirmation is about.
-pub fn print_scripts(out: &mut dyn Write, scripts: &[StepScript]) -> Result<()> {
+/// The plan as a commented SQL script: what the confirmation is about, with each statement's
+/// review flags above it.
+pub fn print_scripts(
+    out: &mut dyn Write,
+    scripts: &[StepScript],
+    flags: &[Vec<Vec<Flag>>],
+) -> Result<()> {
     for (i, s) in scripts.iter().enumerate() {
         writeln!(
             out,
@@ -173,7 +215,23 @@ pub fn print_scripts(out: &mut dyn Write, scripts: &[StepScript]) -> Result<()> 
         )?;
         match &s.body {
             StepBody::Sql(statements) => {
-                for st in statements {
+                let none = Vec::new();
+                let step_flags = flags.get(i).unwrap_or(&none);
+                for (j, st) in statements.iter().enumerate() {
+                    for f in step_flags.get(j).into_iter().flatten() {
+                        let mark = match f.severity {
+                            Severity::Error => "!!",
+                            Severity::Warning => "! ",
+                            Severity::Info => "  ",
+                        };
+                        writeln!(
+                            out,
+                            "-- {mark} {} {}: {}",
+                            f.severity.as_str(),
+                            f.rule.id(),
+                            f.reason
+                        )?;
+                    }
                     if st.autocommit {
                         writeln!(out, "-- (runs alone, outside a transaction)")?;
                     }
@@ -227,6 +285,7 @@ pub fn run(
         default_render_cache(),
     )?;
     let who = identity(&url);
+    let flags = review(&scripts, &crate::cli::lint::lint_options(ws)?);
     if scripts.is_empty() {
         if args.json {
             writeln!(out, "{}", serde_json::json!({ "steps": [] }))?;
@@ -242,11 +301,15 @@ pub fn run(
     }
     if req.sql_only {
         if args.json {
-            let steps: Vec<ScriptJson<'_>> = scripts.iter().map(script_json).collect();
+            let steps: Vec<ScriptJson<'_>> = scripts
+                .iter()
+                .zip(&flags)
+                .map(|(s, f)| script_json(s, f))
+                .collect();
             serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "steps": steps }))?;
             writeln!(out)?;
         } else {
-            print_scripts(out, &scripts)?;
+            print_scripts(out, &scripts, &flags)?;
         }
         return Ok(());
     }
@@ -267,7 +330,16 @@ pub fn run(
                 .statement_timeout
                 .map_or_else(|| "none".to_owned(), |t| format!("{t:?}"))
         )?;
-        print_scripts(out, &scripts)?;
+        print_scripts(out, &scripts, &flags)?;
+        let errors = flags
+            .iter()
+            .flatten()
+            .flatten()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        if errors > 0 {
+            writeln!(out, "!! {errors} statement flag(s) at error level (destructive or failing): read them above")?;
+        }
         out.flush()?;
     }
     confirm(&settings, &who, req, scripts.len())?;

@@ -164,10 +164,7 @@ pub struct Target {
 
 impl Target {
     fn version_table(&self) -> VersionTable {
-        VersionTable {
-            table: self.settings.version_table.clone(),
-            schema: self.settings.version_table_schema.clone(),
-        }
+        VersionTable::of(&self.settings)
     }
 }
 
@@ -237,6 +234,9 @@ async fn run(
         steps: scripts.len(),
     });
     let per_plan = target.settings.transaction == TransactionMode::Plan;
+    // With `transaction: plan` nothing is durable until a COMMIT, so steps are journaled when
+    // their transaction ends: applied, or rolled back when a later step failed.
+    let mut uncommitted: Vec<(usize, Duration)> = Vec::new();
     for (index, script) in scripts.iter().enumerate() {
         let step_started = Instant::now();
         let _ = events.send(Event::StepStarted {
@@ -253,6 +253,9 @@ async fn run(
                 // alembic opens its own connection: our transaction must not hold the table.
                 match exec.commit().await {
                     Ok(()) => {
+                        for (i, elapsed) in uncommitted.drain(..) {
+                            record(target, &scripts[i], elapsed, "applied", None)?;
+                        }
                         exec.online_step(index, script, alembic_target.as_deref())
                             .await
                     }
@@ -260,54 +263,87 @@ async fn run(
                 }
             }
         };
+        let last = index + 1 == scripts.len();
         let outcome = match outcome {
-            Ok(()) if per_plan && index + 1 == scripts.len() => exec.commit().await,
+            Ok(()) if per_plan && last => exec.commit().await,
             other => other,
         };
         let elapsed = step_started.elapsed();
-        if let Some(journal) = &target.journal {
-            let word = match &outcome {
-                Ok(()) if per_plan && index + 1 < scripts.len() => "pending-commit",
-                Ok(()) => "applied",
-                Err(f) if f.cancelled => "cancelled",
-                Err(_) => "failed",
-            };
-            let entry = journal::Entry::for_step(
-                target.settings.profile.as_deref(),
-                &redact(&target.url.url),
-                script,
-                elapsed,
-                word,
-                outcome.as_ref().err().map(ToString::to_string),
-            );
-            if let Err(e) = journal.append(&entry) {
-                // The step is done either way; losing its record must still stop the plan.
+        match outcome {
+            Ok(()) if per_plan && !last => uncommitted.push((index, elapsed)),
+            Ok(()) => {
+                for (i, earlier) in uncommitted.drain(..) {
+                    record(target, &scripts[i], earlier, "applied", None)?;
+                }
+                if let Err(e) = record(target, script, elapsed, "applied", None) {
+                    exec.rollback().await;
+                    return Err(e);
+                }
+            }
+            Err(mut failure) => {
                 exec.rollback().await;
-                return Err(ExecFailure {
-                    step: Some(index),
-                    revision: Some(script.step.revision.clone()),
-                    message: format!("cannot write the journal: {e:#}"),
-                    ..ExecFailure::default()
-                });
-            }
-        }
-        if let Err(mut failure) = outcome {
-            exec.rollback().await;
-            failure.step.get_or_insert(index);
-            failure
-                .revision
-                .get_or_insert_with(|| script.step.revision.clone());
-            if per_plan && index > 0 {
+                failure.step.get_or_insert(index);
                 failure
-                    .message
-                    .push_str(" (the whole plan was rolled back: transaction: plan)");
+                    .revision
+                    .get_or_insert_with(|| script.step.revision.clone());
+                if !uncommitted.is_empty() {
+                    failure
+                        .message
+                        .push_str(" (the whole plan was rolled back: transaction: plan)");
+                }
+                let word = if failure.cancelled {
+                    "cancelled"
+                } else {
+                    "failed"
+                };
+                let error = failure.to_string();
+                // Best effort: the failure itself is what the caller must see.
+                let _ = record(target, script, elapsed, word, Some(error.clone()));
+                for (i, earlier) in uncommitted.drain(..) {
+                    let _ = record(
+                        target,
+                        &scripts[i],
+                        earlier,
+                        "rolled-back",
+                        Some(error.clone()),
+                    );
+                }
+                return Err(failure);
             }
-            return Err(failure);
         }
         let _ = events.send(Event::StepDone { index, elapsed });
     }
     exec.unlock().await;
     Ok(started.elapsed())
+}
+
+/// Appends one step to the journal (when the target keeps one).
+// The executor's one error type; a failure ends the plan, so its size costs nothing.
+#[allow(clippy::result_large_err)]
+fn record(
+    target: &Target,
+    script: &StepScript,
+    elapsed: Duration,
+    outcome: &str,
+    error: Option<String>,
+) -> Result<(), ExecFailure> {
+    let Some(journal) = &target.journal else {
+        return Ok(());
+    };
+    let entry = journal::Entry::for_step(
+        target.settings.profile.as_deref(),
+        &redact(&target.url.url),
+        script,
+        elapsed,
+        outcome,
+        error,
+    );
+    // The step is done either way; losing its record must still stop the plan.
+    journal.append(&entry).map_err(|e| ExecFailure {
+        revision: Some(script.step.revision.clone()),
+        message: format!("cannot write the journal: {e:#}"),
+        ..ExecFailure::default()
+    })
 }
 
 struct Executor<'a> {

@@ -43,6 +43,14 @@ pub fn quote_literal(text: &str) -> String {
 }
 
 impl VersionTable {
+    /// Where the profile says alembic keeps its rows.
+    pub fn of(settings: &crate::config::Settings) -> VersionTable {
+        VersionTable {
+            table: settings.version_table.clone(),
+            schema: settings.version_table_schema.clone(),
+        }
+    }
+
     /// The table as SQL names it.
     pub fn qualified(&self) -> String {
         match &self.schema {

@@ -416,6 +416,37 @@ with op.batch_alter_table('t') as b:\n        b.drop_column('c')\n\n\ndef downgr
     }
 
     #[test]
+    fn autocommit_blocks_call_spans_and_tool_comments() {
+        let src = "# alembic-tui: allow drop-index -- whole file\n\
+def upgrade():\n    op.execute('SELECT 1')  # alembic-tui: allow truncate\n    \
+with op.get_context().autocommit_block():\n        op.create_index(\n            'ix', 't', ['a'],\n        )\n    \
+op.execute('# alembic-tui: not a comment')\n";
+        let m = parse(src).unwrap();
+        let ops = &m.functions[0].ops;
+        let execute = &ops[0];
+        assert!(!execute.autocommit);
+        let index = ops.iter().find(|o| o.name == "create_index").unwrap();
+        assert!(index.autocommit);
+        assert_eq!((index.line, index.end_line), (5, 7));
+        assert!(!ops.last().unwrap().autocommit, "the block has ended");
+        assert_eq!(
+            m.tool_comments,
+            [
+                ToolComment {
+                    line: 1,
+                    text: "# alembic-tui: allow drop-index -- whole file".into(),
+                    own_line: true
+                },
+                ToolComment {
+                    line: 3,
+                    text: "# alembic-tui: allow truncate".into(),
+                    own_line: false
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn syntax_errors_carry_their_line() {
         let err = parse("revision = 'a'\n\ndef upgrade(:\n    pass\n").unwrap_err();
         assert_eq!(err.line, 3);

@@ -1,6 +1,7 @@
 //! Verdicts over sqlparser's AST.
 
 use super::*;
+use sqlparser::ast::SetExpr;
 
 fn table_of(t: &TableWithJoins) -> String {
     match &t.relation {
@@ -125,8 +126,15 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
                 enum_add_value(&mut facts, &display(&at.name), &add.value.value, ctx);
             }
         }
-        Statement::Query(_)
-        | Statement::Set(_)
+        // `WITH … DELETE/UPDATE/INSERT …`: the data-modifying statement is the query's body.
+        Statement::Query(query) => match query.body.as_ref() {
+            SetExpr::Insert(inner)
+            | SetExpr::Update(inner)
+            | SetExpr::Delete(inner)
+            | SetExpr::Merge(inner) => return classify(inner, ctx),
+            _ => {}
+        },
+        Statement::Set(_)
         | Statement::StartTransaction { .. }
         | Statement::Commit { .. }
         | Statement::Rollback { .. } => {}

@@ -119,10 +119,19 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
     let toks = tokens(sql);
     let mut facts = Facts::default();
     let mut w = Words { toks: &toks, at: 0 };
-    // A CTE in front of a data-modifying statement: judge the statement after it.
+    // Common table expressions in front: judge the statement after them (the first top-level
+    // DELETE, UPDATE, INSERT, MERGE or SELECT).
     if w.peek() == "WITH" {
-        facts.data = true;
-        return facts;
+        match toks.iter().position(|t| {
+            t.depth == 0
+                && matches!(
+                    t.word.as_str(),
+                    "DELETE" | "UPDATE" | "INSERT" | "MERGE" | "SELECT"
+                )
+        }) {
+            Some(at) => w.at = at,
+            None => return facts,
+        }
     }
     if w.eat("DROP") {
         facts.schema = true;
@@ -222,7 +231,7 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
     if w.eat("CREATE") {
         facts.schema = true;
         w.eat_all(&["OR", "REPLACE"]);
-        let unique = w.eat("UNIQUE");
+        w.eat("UNIQUE");
         if w.eat("INDEX") {
             let concurrently = w.eat("CONCURRENTLY");
             w.eat_all(&["IF", "NOT", "EXISTS"]);
@@ -236,7 +245,6 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
             w.eat("ON");
             w.eat("ONLY");
             let (table, _) = w.name();
-            let _ = unique;
             for (rule, message) in create_index_verdicts(&index, &table, concurrently, ctx) {
                 facts.flag(rule, message);
             }
@@ -257,7 +265,6 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
         for t in w.rest() {
             if let Some(body) = &t.dollar_body {
                 facts.merge(plpgsql_body(body, ctx));
-                facts.schema |= !facts.data;
             }
         }
         return facts;
