@@ -216,13 +216,14 @@ fn detail_tabs() {
     assert_eq!(h.app.tab, Part::Sql);
     insta::assert_snapshot!("detail_sql_loading", h.screen());
     let revision = h.app.selected_revision().unwrap();
+    let key = h.app.key(revision, Part::Sql);
     h.act(Action::Worker(WorkerEvent::Sql {
-        revision,
+        key,
         report: SqlReport::Sql("DROP TABLE coupons;".to_owned()),
     }));
     insta::assert_snapshot!("detail_sql", h.screen());
     h.act(Action::Worker(WorkerEvent::Sql {
-        revision,
+        key,
         report: SqlReport::OnlineOnly {
             reason: "op.get_bind() needs a connection".to_owned(),
         },
@@ -530,4 +531,19 @@ fn without_a_working_alembic_stepping_says_what_it_needs() {
     // Everything else still works: the graph, the bodies, the findings.
     h.keys("j");
     assert!(h.screen().contains("drop-table"));
+}
+
+#[test]
+fn answers_for_an_earlier_load_or_database_state_are_dropped() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]).keys("ll");
+    let revision = h.app.selected_revision().unwrap();
+    let stale = h.app.key(revision, Part::Sql);
+    // The version table changes while alembic renders: the answer is for the old next step.
+    h.db_at(&["9c4eb0d71f3a"]);
+    h.act(Action::Worker(WorkerEvent::Sql {
+        key: stale,
+        report: SqlReport::Sql("SELECT 'stale';".to_owned()),
+    }));
+    assert!(!h.screen().contains("stale"));
 }

@@ -126,7 +126,7 @@ pub enum Effect {
     /// Render one revision's upgrade or downgrade to SQL in the background.
     RenderSql {
         ws: Loaded,
-        revision: usize,
+        key: BodyKey,
         upgrade: bool,
     },
     /// Read the version table now (not waiting for the next retry).
@@ -208,6 +208,9 @@ pub struct App {
     pub progress: Option<Progress>,
     /// Findings by index into the project's revisions (empty until the analysis answered).
     pub findings: Vec<Vec<Finding>>,
+    /// Bumped on every reload (body caches) and every version-table change (sql caches).
+    generation: u64,
+    sql_generation: u64,
     pub quitting: bool,
 }
 
@@ -249,6 +252,8 @@ impl App {
             stepping_off: None,
             progress: None,
             findings: Vec::new(),
+            generation: 0,
+            sql_generation: 0,
             quitting: false,
         };
         if app.model.rows.is_empty() {
@@ -856,13 +861,14 @@ impl App {
                 self.db = DbState::Unreachable { reason };
             }
             WorkerEvent::Highlighted { key, lines } => {
-                self.bodies.insert(key, lines);
+                if key == self.key(key.revision, key.part) {
+                    self.bodies.insert(key, lines);
+                }
             }
-            WorkerEvent::Sql { revision, report } => {
-                let key = BodyKey {
-                    revision,
-                    part: Part::Sql,
-                };
+            WorkerEvent::Sql { key, report } => {
+                if key != self.key(key.revision, Part::Sql) {
+                    return;
+                }
                 let state = match report {
                     SqlReport::Sql(text) => {
                         effects.push(Effect::Highlight {
@@ -938,6 +944,8 @@ impl App {
     fn replace_workspace(&mut self, ws: Arc<Workspace>, effects: &mut Vec<Effect>) {
         let selected_id = self.model.rows.get(self.selected).map(|r| r.id.clone());
         self.ws = ws;
+        self.generation += 1;
+        self.sql_generation += 1;
         self.model = Model::build(&self.ws);
         self.findings.clear();
         effects.push(Effect::Lint {
@@ -1121,10 +1129,7 @@ impl App {
         let Some(revision) = self.selected_revision() else {
             return;
         };
-        let key = BodyKey {
-            revision,
-            part: self.tab,
-        };
+        let key = self.key(revision, self.tab);
         if self.requested.contains(&key) {
             return;
         }
@@ -1160,7 +1165,7 @@ impl App {
                     self.sql.insert(key, SqlState::Loading);
                     effects.push(Effect::RenderSql {
                         ws: Loaded(self.ws.clone()),
-                        revision,
+                        key,
                         upgrade: self.sql_direction_is_up(),
                     });
                 }
@@ -1168,7 +1173,21 @@ impl App {
         }
     }
 
+    /// The cache key of a revision's tab in the current generation.
+    pub fn key(&self, revision: usize, part: Part) -> BodyKey {
+        BodyKey {
+            revision,
+            part,
+            generation: if part == Part::Sql {
+                self.sql_generation
+            } else {
+                self.generation
+            },
+        }
+    }
+
     fn forget_sql(&mut self) {
+        self.sql_generation += 1;
         self.sql.clear();
         self.bodies.retain(|k, _| k.part != Part::Sql);
         self.requested.retain(|k| k.part != Part::Sql);

@@ -13,6 +13,9 @@ pub struct BodyKey {
     /// Index into `Workspace::project.revisions`.
     pub revision: usize,
     pub part: Part,
+    /// Which load (bodies) or database state (sql) it was asked for: an answer that arrives
+    /// after a reload or a change of the version table is for something else and is dropped.
+    pub generation: u64,
 }
 
 /// A tab of the detail pane.
@@ -66,7 +69,7 @@ pub enum WorkerEvent {
     /// `r`: the project read again from disk (or why it could not be).
     Reloaded(Result<Loaded, String>),
     Sql {
-        revision: usize,
+        key: BodyKey,
         report: SqlReport,
     },
     /// The confirmation's scripts: rendered and reviewed, or why not.

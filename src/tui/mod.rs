@@ -347,7 +347,7 @@ impl Workers {
             }
             Effect::RenderSql {
                 ws: event::Loaded(ws),
-                revision,
+                key,
                 upgrade,
             } => {
                 let Some((settings, url)) = self.db.clone() else {
@@ -355,8 +355,8 @@ impl Workers {
                 };
                 let (tx, cache) = (self.tx.clone(), self.renderer.clone());
                 tokio::task::spawn_blocking(move || {
-                    let report = render_one(&ws, &settings, &url, &cache, revision, upgrade);
-                    let _ = tx.send(WorkerEvent::Sql { revision, report });
+                    let report = render_one(&ws, &settings, &url, &cache, key.revision, upgrade);
+                    let _ = tx.send(WorkerEvent::Sql { key, report });
                 });
             }
             Effect::Prepare {

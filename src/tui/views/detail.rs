@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::tui::app::{short, App, Pane, SqlState};
-use crate::tui::event::{BodyKey, Part};
+use crate::tui::event::Part;
 use crate::tui::theme::Theme;
 use crate::tui::views::graph::state_word;
 use crate::tui::widgets;
@@ -148,10 +148,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(revision) = app.selected_revision() else {
         return;
     };
-    let key = BodyKey {
-        revision,
-        part: app.tab,
-    };
+    let key = app.key(revision, app.tab);
     let Some(rev) = app.ws.project.revisions.get(revision) else {
         return;
     };
