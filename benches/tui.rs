@@ -1,6 +1,7 @@
 //! The console's speed: time to the first full frame on 2,000 revisions with a database (load the
 //! project, resolve settings, connect and read the version table from a throwaway PostgreSQL,
-//! build the graph picture, draw), and the time to draw one frame at 10,000 revisions.
+//! build the graph picture, run the analysis rules for the badges, draw), and the time to draw
+//! one frame at 10,000 revisions.
 //! Run: `cargo bench --bench tui`.
 
 #[path = "../tests/common/gen.rs"]
@@ -79,6 +80,12 @@ fn first_frame(ini: &Path, url: &str, runtime: &tokio::runtime::Runtime) -> usiz
     );
     let _ = app.start();
     let _ = app.update(Action::Worker(WorkerEvent::Db(DbReport::Rows(rows))));
+    // The badges are part of a full frame: the rules run on a worker in the console, inline here.
+    let findings = alembic_tui::tui::lint_all(&session.ws, &session.lint);
+    let _ = app.update(Action::Worker(WorkerEvent::Findings {
+        ws: alembic_tui::tui::event::Loaded(session.ws.clone()),
+        findings,
+    }));
     let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
     terminal
         .draw(|frame| views::draw(frame, &app, &session.theme))
