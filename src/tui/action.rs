@@ -46,6 +46,10 @@ pub enum Action {
     ConfirmBackspace,
     /// Ctrl-C: cancel the running statement.
     Interrupt,
+    /// `x`: compare the database with what its history builds.
+    DriftCheck,
+    /// `v`: upgrade, downgrade and upgrade again the selected revision on a shadow database.
+    VerifySelected,
     /// Mouse: scroll at a screen position (negative up), click at a position.
     Scroll {
         x: u16,

@@ -84,6 +84,11 @@ pub enum Overlay {
     Menu(Menu),
     /// The plan to review before anything runs.
     Confirm(Box<Confirm>),
+    /// What a drift check or a verify found, scrollable.
+    Report {
+        report: crate::tui::checks::Report,
+        scroll: usize,
+    },
 }
 
 /// A short list of choices (Enter on a revision; which branch to step).
@@ -151,8 +156,17 @@ pub enum Effect {
     CheckAlembic {
         ws: Loaded,
     },
-    /// Cancel the running statement.
+    /// Cancel the running statement (or the running check's step).
     Cancel,
+    /// Compare the database with what its history builds, on a shadow database.
+    Drift {
+        ws: Loaded,
+    },
+    /// Upgrade, downgrade and upgrade again one revision on a shadow database.
+    Verify {
+        ws: Loaded,
+        revision: String,
+    },
 }
 
 /// One line of the log pane.
@@ -208,6 +222,10 @@ pub struct App {
     pub progress: Option<Progress>,
     /// Findings by index into the project's revisions (empty until the analysis answered).
     pub findings: Vec<Vec<Finding>>,
+    /// The drift check or verify running in the background, if one is.
+    pub check: Option<crate::tui::checks::Check>,
+    /// What verify found, by revision id (badges and the detail pane).
+    pub verified: HashMap<String, crate::tui::checks::Verdict>,
     /// Bumped on every reload (body caches) and every version-table change (sql caches).
     generation: u64,
     sql_generation: u64,
@@ -252,6 +270,8 @@ impl App {
             stepping_off: None,
             progress: None,
             findings: Vec::new(),
+            check: None,
+            verified: HashMap::new(),
             generation: 0,
             sql_generation: 0,
             quitting: false,
@@ -329,6 +349,16 @@ impl App {
             self.note = None;
         }
         match action {
+            Action::Interrupt if self.check.is_some() => {
+                if let Some(check) = self.check.as_mut() {
+                    check.cancelling = true;
+                }
+                self.log(
+                    Level::Warn,
+                    "cancel requested: the check's running step is rolled back and its shadow database dropped",
+                );
+                effects.push(Effect::Cancel);
+            }
             Action::Interrupt if self.running() => {
                 if let Some(p) = self.progress.as_mut() {
                     p.cancelling = true;
@@ -396,6 +426,18 @@ impl App {
             Action::Open => self.open_menu(),
             Action::Scroll { x, y, delta } => self.scroll_at(x, y, delta, effects),
             Action::Click { x, y } => self.click(x, y, effects),
+            Action::DriftCheck | Action::VerifySelected => self.start_check(action, effects),
+            Action::StepUp
+            | Action::StepDown
+            | Action::UpgradeToSelected
+            | Action::DowngradeToSelected
+                if self.check.is_some() =>
+            {
+                self.note = Some(
+                    "a schema check is running: wait for it (or Ctrl-C) before migrating"
+                        .to_owned(),
+                );
+            }
             Action::StepUp => self.step_up(effects),
             Action::StepDown => self.step_down(effects),
             Action::UpgradeToSelected | Action::DowngradeToSelected => {
@@ -410,6 +452,81 @@ impl App {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `x` (drift) and `v` (verify the selected revision): on a shadow database, in the
+    /// background; one check at a time, never during a migration.
+    fn start_check(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        use crate::tui::checks::{Check, CheckKind};
+        if let Some(check) = &self.check {
+            self.note = Some(format!("{} is still running", check.kind.label()));
+            return;
+        }
+        if self.running() {
+            self.note = Some("a migration is running: checks wait until it is done".to_owned());
+            return;
+        }
+        if let Some(reason) = &self.target.no_url {
+            self.note = Some(format!("checks need a database: {reason}"));
+            return;
+        }
+        if let Some(reason) = &self.sql_unavailable {
+            self.note = Some(format!(
+                "checks replay the history through alembic: {reason}"
+            ));
+            return;
+        }
+        let ws = Loaded(self.ws.clone());
+        let kind = match action {
+            Action::DriftCheck => {
+                effects.push(Effect::Drift { ws });
+                CheckKind::Drift
+            }
+            _ => {
+                let Some(row) = self.model.rows.get(self.selected) else {
+                    return;
+                };
+                let revision = row.id.clone();
+                effects.push(Effect::Verify {
+                    ws,
+                    revision: revision.clone(),
+                });
+                CheckKind::Verify { revision }
+            }
+        };
+        self.log(
+            Level::Info,
+            format!("{} started on a shadow database", kind.label()),
+        );
+        self.check = Some(Check {
+            kind,
+            started: self.ticks,
+            last: None,
+            cancelling: false,
+        });
+    }
+
+    /// A check's answer: the report window, the log, and verify's verdict for the badges.
+    fn on_check_done(&mut self, report: Result<crate::tui::checks::Report, String>) {
+        let label = self
+            .check
+            .take()
+            .map_or_else(|| "check".to_owned(), |c| c.kind.label());
+        match report {
+            Ok(report) => {
+                for (_, line) in report.lines.iter().take(2) {
+                    self.log(Level::Info, format!("{label}: {line}"));
+                }
+                self.overlay = Some(Overlay::Report { report, scroll: 0 });
+            }
+            Err(reason) => {
+                self.log(Level::Error, format!("{label} failed: {reason}"));
+                self.overlay = Some(Overlay::Error {
+                    title: format!("{label} failed"),
+                    lines: reason.lines().map(str::to_owned).collect(),
+                });
+            }
         }
     }
 
@@ -742,6 +859,14 @@ impl App {
                 _ => {}
             },
             Overlay::Confirm(_) => {}
+            Overlay::Report { scroll, .. } => match action {
+                Action::Move(d) => *scroll = add(*scroll, d, usize::MAX),
+                Action::PageDown => *scroll = scroll.saturating_add(10),
+                Action::PageUp => *scroll = scroll.saturating_sub(10),
+                Action::Top => *scroll = 0,
+                Action::Open | Action::Quit | Action::Confirm => self.overlay = None,
+                _ => {}
+            },
             Overlay::Error { .. } => {
                 if matches!(action, Action::Open | Action::Quit | Action::Confirm) {
                     self.overlay = None;
@@ -831,6 +956,25 @@ impl App {
 
     fn on_worker(&mut self, event: WorkerEvent, effects: &mut Vec<Effect>) {
         match event {
+            WorkerEvent::CheckProgress(line) => {
+                self.log(Level::Info, line.clone());
+                if let Some(check) = self.check.as_mut() {
+                    check.last = Some(line);
+                }
+            }
+            WorkerEvent::DriftChecked(result) => {
+                let report = result.map(|r| crate::tui::checks::drift_report(&r));
+                self.on_check_done(report);
+            }
+            WorkerEvent::Verified { revision, result } => {
+                let verdict = match &result {
+                    Ok(r) => crate::tui::checks::verdict(r, &revision),
+                    Err(reason) => crate::tui::checks::Verdict::Failed(reason.clone()),
+                };
+                self.verified.insert(revision.clone(), verdict);
+                let report = result.map(|r| crate::tui::checks::verify_report(&r, &revision));
+                self.on_check_done(report);
+            }
             WorkerEvent::Db(DbReport::Rows(rows)) => {
                 let was = std::mem::replace(&mut self.db, DbState::Connected);
                 if let DbState::Unreachable { .. } = was {

@@ -86,6 +86,15 @@ pub enum WorkerEvent {
     AlembicChecked(Result<String, String>),
     /// Progress of the running plan, as the executor reports it.
     Exec(crate::db::exec::Event),
+    /// A line of progress from the running drift check or verify.
+    CheckProgress(String),
+    /// The drift check's report, or why it could not run.
+    DriftChecked(Result<crate::verify::DriftReport, String>),
+    /// Verify's report for one revision, or why it could not run.
+    Verified {
+        revision: String,
+        result: Result<crate::verify::VerifyReport, String>,
+    },
 }
 
 /// Rendered scripts with their statement flags.

@@ -73,6 +73,23 @@ pub const HELP: &[(&str, &[Binding])] = &[
         ],
     ),
     (
+        "check (on a throwaway shadow database)",
+        &[
+            b(
+                "x",
+                "drift: compare the database with what its history builds, by table",
+            ),
+            b(
+                "v",
+                "verify the selected revision: upgrade, downgrade, upgrade again",
+            ),
+            b(
+                "Ctrl-c",
+                "cancel the running check (its shadow database is dropped)",
+            ),
+        ],
+    ),
+    (
         "other",
         &[
             b("r", "read the project and the database again"),
@@ -159,6 +176,8 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('d') => Action::StepDown,
         KeyCode::Char('U') => Action::UpgradeToSelected,
         KeyCode::Char('D') => Action::DowngradeToSelected,
+        KeyCode::Char('x') => Action::DriftCheck,
+        KeyCode::Char('v') => Action::VerifySelected,
         KeyCode::Char('y') => Action::Confirm,
         _ => return None,
     })

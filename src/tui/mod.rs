@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod checks;
 pub mod event;
 pub mod highlight;
 pub mod keymap;
@@ -445,6 +446,51 @@ impl Workers {
                 if let Some(cancel) = &self.cancel {
                     cancel.cancel();
                 }
+            }
+            Effect::Drift {
+                ws: event::Loaded(ws),
+            } => {
+                let Some((settings, url)) = self.db.clone() else {
+                    return;
+                };
+                let cancel = Cancel::new();
+                self.cancel = Some(cancel.clone());
+                let tx = self.tx.clone();
+                // verify::drift blocks and runs its own runtime: a plain thread, not a task.
+                std::thread::spawn(move || {
+                    let progress_tx = tx.clone();
+                    let result = crate::verify::drift(&ws, &settings, &url, &cancel, &mut |line| {
+                        let _ = progress_tx.send(WorkerEvent::CheckProgress(line.to_owned()));
+                    })
+                    .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(WorkerEvent::DriftChecked(result));
+                });
+            }
+            Effect::Verify {
+                ws: event::Loaded(ws),
+                revision,
+            } => {
+                let Some((settings, url)) = self.db.clone() else {
+                    return;
+                };
+                let cancel = Cancel::new();
+                self.cancel = Some(cancel.clone());
+                let tx = self.tx.clone();
+                std::thread::spawn(move || {
+                    let progress_tx = tx.clone();
+                    let result = crate::verify::verify(
+                        &ws,
+                        &settings,
+                        &url,
+                        Some(&revision),
+                        &cancel,
+                        &mut |line| {
+                            let _ = progress_tx.send(WorkerEvent::CheckProgress(line.to_owned()));
+                        },
+                    )
+                    .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(WorkerEvent::Verified { revision, result });
+                });
             }
         }
     }

@@ -102,6 +102,16 @@ fn header_lines<'a>(app: &'a App, theme: &Theme) -> Vec<Line<'a>> {
             crate::tui::views::graph::state_style(state, theme),
         ),
     ]));
+    if let Some(verdict) = app.verified.get(&row.id) {
+        let style = match verdict {
+            crate::tui::checks::Verdict::Clean => theme.ok,
+            _ => theme.danger,
+        };
+        lines.push(Line::from(vec![
+            widgets::key("verify", KEY_WIDTH, theme),
+            Span::styled(verdict.summary(), style),
+        ]));
+    }
     let findings: Vec<_> = app.findings_of(row.revision).collect();
     if findings.is_empty() {
         lines.push(Line::from(vec![

@@ -76,6 +76,12 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
         Some(Badge::Warning) => spans.push(Span::styled(" !", theme.warning)),
         None => {}
     }
+    // What verify found for this revision, once it has been verified.
+    match app.verified.get(&row.id) {
+        Some(crate::tui::checks::Verdict::Clean) => spans.push(Span::styled(" ✓", theme.ok)),
+        Some(_) => spans.push(Span::styled(" ✗", theme.danger)),
+        None => {}
+    }
     // Before the message, so a narrow pane never cuts it off.
     if state == RevState::Current {
         spans.push(Span::styled(" ◄ db", theme.current));

@@ -8,6 +8,7 @@ pub mod help;
 pub mod log;
 pub mod pending;
 pub mod popup;
+pub mod report;
 pub mod status;
 
 use ratatui::Frame;
@@ -34,6 +35,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         }
         Some(Overlay::Menu(menu)) => popup::menu(frame, frame.area(), menu, theme),
         Some(Overlay::Confirm(confirm)) => confirm::draw(frame, frame.area(), app, confirm, theme),
+        Some(Overlay::Report { report, scroll }) => {
+            report::draw(frame, frame.area(), report, *scroll, theme)
+        }
         None => {}
     }
 }

@@ -93,6 +93,20 @@ pub fn summary(app: &App) -> String {
 
 /// ` running step 2/3 · upgrade 9c4e… · statement 1/2 · 1.4s · Ctrl-C cancels` while a plan runs.
 fn progress(app: &App) -> Option<String> {
+    if let Some(check) = &app.check {
+        let ms = app.ticks.saturating_sub(check.started) * crate::tui::app::TICK_MS;
+        let mut parts = vec![check.kind.label()];
+        if let Some(last) = &check.last {
+            parts.push(last.clone());
+        }
+        parts.push(format!("{:.1}s", ms as f64 / 1000.0));
+        parts.push(if check.cancelling {
+            "cancelling…".to_owned()
+        } else {
+            "Ctrl-C cancels".to_owned()
+        });
+        return Some(format!(" {}", parts.join(" · ")));
+    }
     let p = app.progress.as_ref().filter(|_| app.running())?;
     let n = p.steps.len();
     let mut parts = Vec::new();
