@@ -118,8 +118,8 @@ fn drive<S, T>(
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     tokio::spawn(async move {
-        use futures_util::StreamExt;
-        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        use futures::StreamExt;
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message {
                 Ok(tokio_postgres::AsyncMessage::Notice(n)) => {
