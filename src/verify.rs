@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio_postgres::Client;
 
 use crate::cli::commands::Workspace;
-use crate::config::{redact, Executor, ResolvedUrl, Settings};
+use crate::config::{redact, ResolvedUrl, Settings};
 use crate::db::diff::{diff, SchemaDiff};
 use crate::db::exec::{self, Cancel, Target};
 use crate::db::introspect::{self, Options, Snapshot};
@@ -21,7 +21,7 @@ use crate::db::shadow::Shadow;
 use crate::db::version_table::VersionTable;
 use crate::db::{self, ConnectOptions};
 use crate::graph::{Direction, RevisionMap, Step};
-use crate::render::{online_target, AlembicCommand, Renderer, StepBody, StepScript};
+use crate::render::{AlembicCommand, StepScript};
 
 /// What `drift` found.
 #[derive(Debug, Clone, Serialize)]
@@ -107,20 +107,13 @@ fn render(
     if steps.is_empty() {
         return Ok(Vec::new());
     }
-    let cache = crate::paths::data_dir()
-        .ok()
-        .map(|d| d.join("render-cache"));
-    let renderer = Renderer::new(ws, settings, shadow, cache);
-    let mut scripts = renderer.render(&ws.map, steps)?;
-    if settings.executor == Executor::Alembic {
-        for script in &mut scripts {
-            script.body = StepBody::OnlineOnly {
-                reason: "the profile sets `executor: alembic`".to_owned(),
-                target: online_target(&ws.map, &script.step),
-            };
-        }
-    }
-    Ok(scripts)
+    crate::cli::migrate::render_for_profile(
+        ws,
+        settings,
+        shadow,
+        steps,
+        crate::cli::migrate::default_render_cache(),
+    )
 }
 
 /// The executor's target for the shadow: the profile's timeouts and transaction mode, writable,

@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::gen::{write_project, GenRev};
 use common::pg;
@@ -298,32 +298,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// A copy of the bundled demo project (its env.py runs online against DATABASE_URL).
-fn demo_copy() -> (tempfile::TempDir, PathBuf) {
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo"),
-        dir.path(),
-    );
-    let ini = dir.path().join("alembic.ini");
-    (dir, ini)
-}
-
 #[test]
 fn pending_lints_only_what_the_database_has_not_applied() {
-    let (dir, ini) = demo_copy();
+    let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("lint_pending");
     let out = std::process::Command::new(common::python())
         .args(["-m", "alembic", "upgrade", "3c8e5a71b9d4"])

@@ -12,13 +12,8 @@ use serde_json::Value;
 
 /// A copy of the demo project with a profile that runs the venv's alembic.
 fn demo(extra_profile: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo"),
-        dir.path(),
-    );
+    let (dir, ini) = common::demo_copy();
     write_profile(dir.path(), extra_profile);
-    let ini = dir.path().join("alembic.ini");
     (dir, ini)
 }
 
@@ -31,19 +26,6 @@ fn write_profile(dir: &Path, extra: &str) {
         ),
     )
     .unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// `alembic-tui -c INI --url URL --json ARGS` with its own data dir (render cache):

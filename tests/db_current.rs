@@ -4,32 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::pg;
 use serde_json::Value;
-
-/// A copy of the bundled demo project in a temp dir (tests may add config files beside it).
-fn demo_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
-    copy_dir(&src, dir.path());
-    let ini = dir.path().join("alembic.ini");
-    (dir, ini)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn current(ini: &Path, url: &str, extra: &[&str]) -> (i32, Value, String) {
     let mut args = vec!["--url", url, "current"];
@@ -55,7 +33,7 @@ fn revisions(value: &Value) -> Vec<(String, bool)> {
 
 #[test]
 fn a_database_without_a_version_table_is_at_base() {
-    let (_dir, ini) = demo_copy();
+    let (_dir, ini) = common::demo_copy();
     let url = pg::fresh_db("base");
     let (code, value, stderr) = current(&ini, &url, &[]);
     assert_eq!(code, 0, "{stderr}");
@@ -64,7 +42,7 @@ fn a_database_without_a_version_table_is_at_base() {
 
 #[test]
 fn rows_written_by_real_alembic_are_read_back() {
-    let (dir, ini) = demo_copy();
+    let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("alembic");
     let out = std::process::Command::new(common::python())
         .args(["-m", "alembic", "upgrade", "heads"])
@@ -97,7 +75,7 @@ fn rows_written_by_real_alembic_are_read_back() {
 
 #[test]
 fn a_row_no_file_defines_is_diagnosed_not_fatal() {
-    let (_dir, ini) = demo_copy();
+    let (_dir, ini) = common::demo_copy();
     let url = pg::fresh_db("unknown");
     pg::psql(
         &url,
@@ -122,7 +100,7 @@ fn a_row_no_file_defines_is_diagnosed_not_fatal() {
 
 #[test]
 fn a_profile_can_move_the_version_table_and_make_connections_read_only() {
-    let (dir, ini) = demo_copy();
+    let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("profile");
     pg::psql(
         &url,
@@ -175,7 +153,7 @@ fn a_profile_can_move_the_version_table_and_make_connections_read_only() {
 
 #[test]
 fn connection_errors_never_show_the_password() {
-    let (_dir, ini) = demo_copy();
+    let (_dir, ini) = common::demo_copy();
     // Nothing listens on port 1: the connection fails before authentication.
     let (code, _, stderr) = current(
         &ini,
@@ -192,7 +170,7 @@ fn connection_errors_never_show_the_password() {
 
 #[test]
 fn a_wrong_password_is_reported_without_echoing_it() {
-    let (_dir, ini) = demo_copy();
+    let (_dir, ini) = common::demo_copy();
     let url = pg::fresh_db("auth");
     // The test cluster trusts local connections, so ask for a user that does not exist instead:
     // the server's message must come through, the password must not.
@@ -225,7 +203,7 @@ fn alembic_in(dir: &Path, url: &str, args: &[&str]) -> String {
 
 #[test]
 fn status_check_gates_on_pending_steps_in_alembics_order() {
-    let (dir, ini) = demo_copy();
+    let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("status");
     alembic_in(dir.path(), &url, &["upgrade", "9c4eb0d71f3a"]);
     let status = |extra: &[&str]| {

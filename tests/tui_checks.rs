@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,29 +32,6 @@ use common::pg;
 
 /// The demo's index on orders.customer_id: its downgrade drops the index.
 const INDEX_REV: &str = "3c8e5a71b9d4";
-
-fn demo_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo"),
-        dir.path(),
-    );
-    let ini = dir.path().join("alembic.ini");
-    (dir, ini)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn workspace(ini: &Path) -> Arc<Workspace> {
     let args = Args::parse_from(["alembic-tui", "-c", ini.to_str().unwrap()]);
@@ -114,7 +91,7 @@ fn alembic_upgrade(dir: &Path, url: &str) {
 
 #[test]
 fn x_runs_a_drift_check_whose_report_lists_each_difference_by_table() {
-    let (dir, ini) = demo_copy();
+    let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("tui_drift");
     alembic_upgrade(dir.path(), &url);
     // By hand, after migrating: an extra index and a changed default.
@@ -163,7 +140,7 @@ fn x_runs_a_drift_check_whose_report_lists_each_difference_by_table() {
 
 #[test]
 fn v_verifies_the_selected_revision_and_marks_it() {
-    let (dir, ini) = demo_copy();
+    let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("tui_verify");
     alembic_upgrade(dir.path(), &url);
     let ws = workspace(&ini);
@@ -210,7 +187,7 @@ fn v_verifies_the_selected_revision_and_marks_it() {
 
 #[test]
 fn a_downgrade_that_forgets_an_index_is_marked_and_named() {
-    let (_dir, ini) = demo_copy();
+    let (_dir, ini) = common::demo_copy();
     let mut app = app(workspace(&ini));
     while app.model.rows[app.selected].id != INDEX_REV {
         app.update(Action::Move(1));
@@ -262,7 +239,7 @@ fn a_downgrade_that_forgets_an_index_is_marked_and_named() {
 
 #[test]
 fn a_check_that_cannot_run_says_why_and_frees_the_console() {
-    let (_dir, ini) = demo_copy();
+    let (_dir, ini) = common::demo_copy();
     let mut app = app(workspace(&ini));
     key(&mut app, 'x');
     app.update(Action::Worker(WorkerEvent::DriftChecked(Err(

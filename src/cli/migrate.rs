@@ -80,8 +80,20 @@ pub fn prepare(
     render_cache: Option<std::path::PathBuf>,
 ) -> Result<Vec<StepScript>> {
     let steps = plan(ws, rows, direction, target)?;
+    render_for_profile(ws, settings, url, &steps, render_cache)
+}
+
+/// The scripts the executor runs for `steps` under this profile: rendered offline, or every
+/// step online-only when the profile sets `executor: alembic`.
+pub fn render_for_profile(
+    ws: &Workspace,
+    settings: &Settings,
+    url: &ResolvedUrl,
+    steps: &[Step],
+    render_cache: Option<std::path::PathBuf>,
+) -> Result<Vec<StepScript>> {
     let renderer = Renderer::new(ws, settings, url, render_cache);
-    let mut scripts = renderer.render(&ws.map, &steps)?;
+    let mut scripts = renderer.render(&ws.map, steps)?;
     if settings.executor == Executor::Alembic {
         for script in &mut scripts {
             script.body = StepBody::OnlineOnly {

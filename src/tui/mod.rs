@@ -449,50 +449,48 @@ impl Workers {
             }
             Effect::Drift {
                 ws: event::Loaded(ws),
-            } => {
-                let Some((settings, url)) = self.db.clone() else {
-                    return;
-                };
-                let cancel = Cancel::new();
-                self.cancel = Some(cancel.clone());
-                let tx = self.tx.clone();
-                // verify::drift blocks and runs its own runtime: a plain thread, not a task.
-                std::thread::spawn(move || {
-                    let progress_tx = tx.clone();
-                    let result = crate::verify::drift(&ws, &settings, &url, &cancel, &mut |line| {
-                        let _ = progress_tx.send(WorkerEvent::CheckProgress(line.to_owned()));
-                    })
-                    .map_err(|e| format!("{e:#}"));
-                    let _ = tx.send(WorkerEvent::DriftChecked(result));
-                });
-            }
+            } => self.spawn_check(move |settings, url, cancel, progress| {
+                let result = crate::verify::drift(&ws, settings, url, cancel, progress);
+                WorkerEvent::DriftChecked(result.map_err(|e| format!("{e:#}")))
+            }),
             Effect::Verify {
                 ws: event::Loaded(ws),
                 revision,
-            } => {
-                let Some((settings, url)) = self.db.clone() else {
-                    return;
-                };
-                let cancel = Cancel::new();
-                self.cancel = Some(cancel.clone());
-                let tx = self.tx.clone();
-                std::thread::spawn(move || {
-                    let progress_tx = tx.clone();
-                    let result = crate::verify::verify(
-                        &ws,
-                        &settings,
-                        &url,
-                        Some(&revision),
-                        &cancel,
-                        &mut |line| {
-                            let _ = progress_tx.send(WorkerEvent::CheckProgress(line.to_owned()));
-                        },
-                    )
-                    .map_err(|e| format!("{e:#}"));
-                    let _ = tx.send(WorkerEvent::Verified { revision, result });
-                });
-            }
+            } => self.spawn_check(move |settings, url, cancel, progress| {
+                let result =
+                    crate::verify::verify(&ws, settings, url, Some(&revision), cancel, progress);
+                WorkerEvent::Verified {
+                    revision,
+                    result: result.map_err(|e| format!("{e:#}")),
+                }
+            }),
         }
+    }
+}
+
+impl Workers {
+    /// Runs a schema check (drift or verify) on a thread of its own — they block and run their
+    /// own runtime — with a fresh cancel token for Ctrl-C and its progress lines forwarded.
+    fn spawn_check<F>(&mut self, check: F)
+    where
+        F: FnOnce(&Settings, &ResolvedUrl, &Cancel, &mut dyn FnMut(&str)) -> WorkerEvent
+            + Send
+            + 'static,
+    {
+        let Some((settings, url)) = self.db.clone() else {
+            return;
+        };
+        let cancel = Cancel::new();
+        self.cancel = Some(cancel.clone());
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            let progress_tx = tx.clone();
+            let mut progress = |line: &str| {
+                let _ = progress_tx.send(WorkerEvent::CheckProgress(line.to_owned()));
+            };
+            let done = check(&settings, &url, &cancel, &mut progress);
+            let _ = tx.send(done);
+        });
     }
 }
 

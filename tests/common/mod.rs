@@ -120,3 +120,31 @@ pub fn alembic_batch(project: &Path, commands: &[Vec<String>]) -> Vec<AlembicRun
     assert_eq!(runs.len(), commands.len(), "one answer per command line");
     runs
 }
+
+/// Copies a directory tree (without Python's `__pycache__`).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from).expect("read the directory to copy") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its file type").is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy a file");
+        }
+    }
+}
+
+/// A copy of the bundled demo project in a temp dir (tests may add config files beside it; its
+/// env.py runs online against DATABASE_URL): the dir and its alembic.ini.
+pub fn demo_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo"),
+        dir.path(),
+    );
+    let ini = dir.path().join("alembic.ini");
+    (dir, ini)
+}
