@@ -461,7 +461,8 @@ fn sleepy_history(seconds: u32) -> Vec<GenRev> {
 #[test]
 fn a_second_migrator_is_turned_away_while_the_first_runs() {
     let url = pg::fresh_db("twomigrators");
-    let sb = Sandbox::new(&sleepy_history(3), &ProjectOpts::default(), "");
+    // Long enough for the second process to start and reach the lock on a loaded machine.
+    let sb = Sandbox::new(&sleepy_history(10), &ProjectOpts::default(), "");
     let first = sb
         .cmd(&url, &["upgrade", "heads", "--yes"])
         .stdout(Stdio::piped())

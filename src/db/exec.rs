@@ -403,8 +403,14 @@ impl Executor<'_> {
             tokio::select! {
                 r = &mut fut => r,
                 _ = self.cancel.cancelled() => {
-                    let _ = self.session.cancel_running().await;
-                    fut.await
+                    // A cancel request that reaches the server before the statement does is
+                    // lost: ask again until the statement ends.
+                    loop {
+                        let _ = self.session.cancel_running().await;
+                        if let Ok(r) = tokio::time::timeout(Duration::from_millis(500), &mut fut).await {
+                            break r;
+                        }
+                    }
                 }
             }
         };
