@@ -256,3 +256,77 @@ fn a_check_that_cannot_run_says_why_and_frees_the_console() {
         [Effect::Drift { .. }]
     ));
 }
+
+#[test]
+fn a_revision_edited_after_it_was_applied_is_flagged_in_the_console() {
+    let (dir, ini) = common::demo_copy();
+    let url = pg::fresh_db("tui_edited");
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("alembic-tui.yaml"),
+        format!(
+            "default_profile: demo\nprofiles:\n  demo:\n    alembic: \"'{}' -m alembic\"\n",
+            common::python().display()
+        ),
+    )
+    .unwrap();
+    let first = "1a0c3e5f7b21";
+    let out = common::bin()
+        .arg("-c")
+        .arg(&ini)
+        .args(["--url", &url, "upgrade", first, "--yes"])
+        .env_remove("DATABASE_URL")
+        .env("ALEMBIC_TUI_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let journal = alembic_tui::journal::Journal::at(data.path().join("journal.jsonl"));
+    let resolved = ResolvedUrl {
+        url: url.clone(),
+        source: UrlSource::Flag,
+    };
+    let lint = alembic_tui::analysis::LintOptions::default();
+    let edited_rule = |findings: &[Vec<alembic_tui::analysis::Finding>]| -> Vec<String> {
+        findings
+            .iter()
+            .flatten()
+            .filter(|f| f.rule.id() == "edited-after-apply")
+            .map(|f| f.revision.clone())
+            .collect()
+    };
+    // Untouched: nothing to say.
+    let ws = workspace(&ini);
+    let findings = alembic_tui::tui::console_findings(&ws, &lint, Some((&journal, &resolved)));
+    assert!(edited_rule(&findings).is_empty());
+
+    // Someone edits the applied revision in place.
+    let path = ws
+        .project
+        .revisions
+        .iter()
+        .find(|r| r.id == first)
+        .unwrap()
+        .path
+        .clone();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n# tweaked after it ran\n");
+    std::fs::write(&path, text).unwrap();
+    let ws = workspace(&ini);
+    let findings = alembic_tui::tui::console_findings(&ws, &lint, Some((&journal, &resolved)));
+    assert_eq!(edited_rule(&findings), [first]);
+
+    let mut app = app(ws.clone());
+    app.update(Action::Worker(WorkerEvent::Findings {
+        ws: alembic_tui::tui::event::Loaded(ws),
+        findings,
+    }));
+    while app.model.rows[app.selected].id != first {
+        app.update(Action::Move(1));
+    }
+    let shown = screen(&app);
+    assert!(shown.contains("edited-after-apply"), "{shown}");
+}

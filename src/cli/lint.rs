@@ -12,7 +12,7 @@ use clap::ValueEnum;
 use crate::analysis::{self, AppliedHash, Finding, LintOptions, Severity};
 use crate::cli::args::{Args, Command};
 use crate::cli::commands::{self, Outcome, Workspace};
-use crate::config::{self, Layers};
+use crate::config::{self, Layers, ResolvedUrl};
 use crate::db::{self, version_table::VersionTable};
 use crate::journal::{Entry, Journal};
 use crate::project::Revision;
@@ -195,16 +195,38 @@ fn edited_after_apply(
     opts: &LintOptions,
     warn: &mut dyn Write,
 ) -> Vec<Finding> {
-    let journal = match Journal::default_location().and_then(|j| j.read_all()) {
-        Ok(entries) if !entries.is_empty() => entries,
-        Ok(_) => return Vec::new(),
+    let Ok((_, url)) = commands::settings(args, ws) else {
+        return Vec::new();
+    };
+    let journal = match Journal::default_location() {
+        Ok(j) => j,
         Err(err) => {
             let _ = writeln!(warn, "warning: edited-after-apply skipped: {err:#}");
             return Vec::new();
         }
     };
-    let Ok((_, url)) = commands::settings(args, ws) else {
-        return Vec::new();
+    edited_since_applied(&journal, &url, revs, opts, &mut |w| {
+        let _ = writeln!(warn, "warning: {w}");
+    })
+}
+
+/// `edited-after-apply` against `journal` for the database at `url`: each revision whose file
+/// no longer hashes to what was applied there. Problems (an unreadable journal or file) go to
+/// `warn` and skip what they concern.
+pub fn edited_since_applied(
+    journal: &Journal,
+    url: &ResolvedUrl,
+    revs: &[&Revision],
+    opts: &LintOptions,
+    warn: &mut dyn FnMut(String),
+) -> Vec<Finding> {
+    let journal = match journal.read_all() {
+        Ok(entries) if !entries.is_empty() => entries,
+        Ok(_) => return Vec::new(),
+        Err(err) => {
+            warn(format!("edited-after-apply skipped: {err:#}"));
+            return Vec::new();
+        }
     };
     let applied = applied_hashes(&journal, &config::redact(&url.url));
     let mut found = Vec::new();
@@ -219,9 +241,7 @@ fn edited_after_apply(
                 &applied,
                 opts,
             )),
-            Err(err) => {
-                let _ = writeln!(warn, "warning: {}: cannot read: {err}", rev.path.display());
-            }
+            Err(err) => warn(format!("{}: cannot read: {err}", rev.path.display())),
         }
     }
     found

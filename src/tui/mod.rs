@@ -425,8 +425,11 @@ impl Workers {
             }
             Effect::Lint { ws } => {
                 let (tx, lint) = (self.tx.clone(), self.lint.clone());
+                let url = self.db.as_ref().map(|(_, url)| url.clone());
                 tokio::task::spawn_blocking(move || {
-                    let findings = lint_all(&ws.0, &lint);
+                    let journal = crate::journal::Journal::default_location().ok();
+                    let against = journal.as_ref().zip(url.as_ref());
+                    let findings = console_findings(&ws.0, &lint, against);
                     let _ = tx.send(WorkerEvent::Findings { ws, findings });
                 });
             }
@@ -574,6 +577,28 @@ pub fn check_alembic(alembic: &AlembicCommand) -> std::result::Result<String, St
 }
 
 /// Every revision's findings, by index into the project's revisions.
+/// What the console shows: every revision's findings, and `edited-after-apply` where the journal
+/// says a revision was applied to this database from a file that has changed since.
+pub fn console_findings(
+    ws: &Workspace,
+    lint: &LintOptions,
+    journal: Option<(&crate::journal::Journal, &ResolvedUrl)>,
+) -> Vec<Vec<crate::analysis::Finding>> {
+    let mut findings = lint_all(ws, lint);
+    if let Some((journal, url)) = journal {
+        let revs: Vec<&crate::project::Revision> = ws.project.revisions.iter().collect();
+        let edited = crate::cli::lint::edited_since_applied(journal, url, &revs, lint, &mut |w| {
+            tracing::warn!("{w}")
+        });
+        for finding in edited {
+            if let Some(i) = revs.iter().position(|r| r.id == finding.revision) {
+                findings[i].push(finding);
+            }
+        }
+    }
+    findings
+}
+
 pub fn lint_all(ws: &Workspace, lint: &LintOptions) -> Vec<Vec<crate::analysis::Finding>> {
     let revisions: Vec<&crate::project::Revision> = ws.project.revisions.iter().collect();
     let index: std::collections::HashMap<&str, usize> = ws
