@@ -986,3 +986,56 @@ fn the_profiles_alembic_env_reaches_the_alembic_command() {
     let seen = std::fs::read_to_string(&marker).unwrap();
     assert_eq!(seen.trim(), format!("seen-by-alembic {url}"));
 }
+
+#[test]
+fn preview_verdicts_use_the_connected_servers_version() {
+    let history = revs(&[
+        ("a1", &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"], &["op.drop_table(\"t1\")"]),
+        (
+            "b2",
+            &["op.add_column(\"t1\", sa.Column(\"n\", sa.Integer(), nullable=False, server_default=\"0\"))"],
+            &["op.drop_column(\"t1\", \"n\")"],
+        ),
+    ]);
+    let url = pg::fresh_db("pgversion");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    // The config assumes PostgreSQL 10, where any column default rewrites the table.
+    let yaml = std::fs::read_to_string(sb.dir.path().join("alembic-tui.yaml")).unwrap();
+    std::fs::write(
+        sb.dir.path().join("alembic-tui.yaml"),
+        format!("{yaml}lint:\n  pg_version: 10\n"),
+    )
+    .unwrap();
+    let out = sb.run(&url, &["upgrade", "a1", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rules = |out: &Output| -> Vec<String> {
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["statements"].as_array().unwrap())
+            .flat_map(|st| st["flags"].as_array().unwrap())
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Connected to this run's server (15 or newer): a constant default is cheap.
+    let out = sb.run(&url, &["--json", "upgrade", "heads", "--sql"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !rules(&out).contains(&"volatile-default".to_owned()),
+        "{:?}",
+        rules(&out)
+    );
+    // Without a server, lint keeps the configured version's verdict.
+    let out = sb.cmd(&url, &["--json", "lint", "b2"]).output().unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "volatile-default"),
+        "{findings:#}"
+    );
+}

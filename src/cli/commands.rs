@@ -202,6 +202,18 @@ fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
 
 /// Reads the version table's rows at `url` with the profile's table location.
 pub fn read_rows(settings: &Settings, url: &ResolvedUrl) -> Result<Vec<String>> {
+    Ok(read_database(settings, url)?.rows)
+}
+
+/// What one connection tells about the database: the version table's rows and the server's
+/// major version (None when it will not say: the configured `pg_version` stays in force).
+pub struct DatabaseState {
+    pub rows: Vec<String>,
+    pub major: Option<u32>,
+}
+
+/// Reads the version table's rows and `server_version_num` over one connection.
+pub fn read_database(settings: &Settings, url: &ResolvedUrl) -> Result<DatabaseState> {
     let table = VersionTable::of(settings);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -216,7 +228,17 @@ pub fn read_rows(settings: &Settings, url: &ResolvedUrl) -> Result<Vec<String>> 
             1,
         )?;
         let client = db::pool::get(&pool, url).await?;
-        Ok(table.read(&client, &url.url).await?)
+        let rows = table.read(&client, &url.url).await?;
+        // 150004 → 15.
+        let major = match client.query_one("SHOW server_version_num", &[]).await {
+            Ok(row) => row
+                .try_get::<_, String>(0)
+                .ok()
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .map(|n| n / 10_000),
+            Err(_) => None,
+        };
+        Ok(DatabaseState { rows, major })
     })
 }
 

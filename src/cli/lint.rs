@@ -13,7 +13,6 @@ use crate::analysis::{self, AppliedHash, Finding, LintOptions, Severity};
 use crate::cli::args::{Args, Command};
 use crate::cli::commands::{self, Outcome, Workspace};
 use crate::config::{self, Layers, ResolvedUrl};
-use crate::db::{self, version_table::VersionTable};
 use crate::journal::{Entry, Journal};
 use crate::project::Revision;
 use crate::render::sha256_hex;
@@ -90,41 +89,11 @@ pub(crate) fn lint_options(ws: &Workspace) -> Result<LintOptions> {
     Ok(Layers::read(&paths)?.lint_options()?)
 }
 
-/// What `--pending` reads from the database: the version table's rows and the server's major
-/// version.
-struct Database {
-    rows: Vec<String>,
-    major: Option<u32>,
-}
-
-/// One connection: the version table as `status` reads it, and `server_version_num`.
-fn read_database(args: &Args, ws: &Workspace) -> Result<Database> {
+/// What `--pending` reads from the database, over one connection: the version table's rows and
+/// `server_version_num`.
+fn read_database(args: &Args, ws: &Workspace) -> Result<commands::DatabaseState> {
     let (settings, url) = commands::settings(args, ws)?;
-    let table = VersionTable::of(&settings);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let client = db::connect(
-            &url,
-            db::ConnectOptions {
-                read_only: settings.read_only,
-            },
-        )
-        .await?;
-        let rows = table.read(&client, &url.url).await?;
-        // 150004 → 15; a server that will not say leaves the configured version in force.
-        let major = match client.query_one("SHOW server_version_num", &[]).await {
-            Ok(row) => row
-                .try_get::<_, String>(0)
-                .ok()
-                .and_then(|v| v.trim().parse::<u32>().ok())
-                .map(|n| n / 10_000),
-            Err(_) => None,
-        };
-        Ok(Database { rows, major })
-    })
+    commands::read_database(&settings, &url)
 }
 
 /// The revisions to lint, newest first: all, a `start:end` range as `history -r`, or the

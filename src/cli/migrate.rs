@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::analysis::{Flag, LintOptions, Severity, StepReview};
 use crate::cli::args::{Args, PlanDirection};
-use crate::cli::commands::{read_rows, settings, Workspace};
+use crate::cli::commands::{read_database, settings, Workspace};
 use crate::config::{redact, Executor, ResolvedUrl, Settings};
 use crate::db::exec::{self, Cancel, Event, Target};
 use crate::graph::Step;
@@ -287,7 +287,8 @@ pub fn run(
     warn: &mut dyn Write,
 ) -> Result<()> {
     let (settings, url) = settings(args, ws)?;
-    let rows = read_rows(&settings, &url)?;
+    let state = read_database(&settings, &url)?;
+    let rows = state.rows;
     let scripts = prepare(
         ws,
         &settings,
@@ -297,7 +298,12 @@ pub fn run(
         default_render_cache(),
     )?;
     let who = identity(&url);
-    let flags = review(&scripts, &crate::cli::lint::lint_options(ws)?);
+    let mut lint = crate::cli::lint::lint_options(ws)?;
+    // Verdicts that depend on the server version use the connected server's.
+    if let Some(major) = state.major {
+        lint.pg_version = major;
+    }
+    let flags = review(&scripts, &lint);
     if scripts.is_empty() {
         if args.json {
             writeln!(out, "{}", serde_json::json!({ "steps": [] }))?;
