@@ -16,6 +16,7 @@ pub mod views;
 pub mod widgets;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -282,11 +283,23 @@ struct Workers {
     renderer: Arc<RendererSlot>,
     cancel: Option<Cancel>,
     lint: LintOptions,
+    /// The connected server's major version once known (0 until then).
+    server_major: Arc<AtomicU32>,
     args: Args,
     cwd: PathBuf,
 }
 
 impl Workers {
+    /// The lint settings, with the connected server's version once it is known.
+    fn lint_options(&self) -> LintOptions {
+        let mut lint = self.lint.clone();
+        match self.server_major.load(Ordering::Relaxed) {
+            0 => {}
+            major => lint.pg_version = major,
+        }
+        lint
+    }
+
     fn start(
         tx: mpsc::UnboundedSender<WorkerEvent>,
         db: Option<(Settings, ResolvedUrl)>,
@@ -296,12 +309,14 @@ impl Workers {
         cwd: PathBuf,
     ) -> Workers {
         let db_wake = Arc::new(Notify::new());
+        let server_major = Arc::new(AtomicU32::new(0));
         if let Some((settings, url)) = &db {
             tokio::spawn(read_db(
                 settings.clone(),
                 url.clone(),
                 tx.clone(),
                 db_wake.clone(),
+                server_major.clone(),
             ));
         }
         let (htx, hrx) = std::sync::mpsc::channel::<(event::BodyKey, String, Lang)>();
@@ -324,6 +339,7 @@ impl Workers {
             renderer: Arc::new(std::sync::Mutex::new(None)),
             cancel: None,
             lint,
+            server_major,
             args,
             cwd,
         }
@@ -368,7 +384,7 @@ impl Workers {
                     return;
                 };
                 let (tx, cache) = (self.tx.clone(), self.renderer.clone());
-                let lint = self.lint.clone();
+                let lint = self.lint_options();
                 tokio::task::spawn_blocking(move || {
                     let renderer = renderer_for(&ws, &settings, &url, &cache);
                     let result = prepare(&ws, &settings, &lint, &renderer, &steps);
@@ -424,7 +440,7 @@ impl Workers {
                 });
             }
             Effect::Lint { ws } => {
-                let (tx, lint) = (self.tx.clone(), self.lint.clone());
+                let (tx, lint) = (self.tx.clone(), self.lint_options());
                 let url = self.db.as_ref().map(|(_, url)| url.clone());
                 tokio::task::spawn_blocking(move || {
                     let journal = crate::journal::Journal::default_location().ok();
@@ -683,17 +699,27 @@ async fn read_db(
     url: ResolvedUrl,
     tx: mpsc::UnboundedSender<WorkerEvent>,
     wake: Arc<Notify>,
+    server_major: Arc<AtomicU32>,
 ) {
-    let table = VersionTable {
-        table: settings.version_table.clone(),
-        schema: settings.version_table_schema.clone(),
-    };
+    let table = VersionTable::of(&settings);
     let options = db::ConnectOptions { read_only: true };
     let mut client: Option<tokio_postgres::Client> = None;
     loop {
         if client.as_ref().is_none_or(|c| c.is_closed()) {
             client = match tokio::time::timeout(CONNECT_TIMEOUT, db::connect(&url, options)).await {
-                Ok(Ok(c)) => Some(c),
+                Ok(Ok(c)) => {
+                    // Version-dependent review verdicts use the connected server's (150004 → 15).
+                    if let Ok(row) = c.query_one("SHOW server_version_num", &[]).await {
+                        if let Some(n) = row
+                            .try_get::<_, String>(0)
+                            .ok()
+                            .and_then(|v| v.trim().parse::<u32>().ok())
+                        {
+                            server_major.store(n / 10_000, Ordering::Relaxed);
+                        }
+                    }
+                    Some(c)
+                }
                 Ok(Err(err)) => {
                     tracing::warn!("database: {err}");
                     let _ = tx.send(WorkerEvent::Db(DbReport::Unreachable {
