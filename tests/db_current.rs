@@ -250,3 +250,58 @@ fn status_check_gates_on_pending_steps_in_alembics_order() {
     assert_eq!(code, 0);
     assert_eq!(value["pending"], serde_json::json!([]));
 }
+
+/// The revision ids of `alembic history` text lines (`A, B -> C (head), message`).
+fn alembic_history_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.split_once("-> "))
+        .map(|(_, rest)| {
+            rest.split(|c: char| c == ' ' || c == ',')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn history_from_or_to_current_is_what_alembic_shows() {
+    let (dir, ini) = common::demo_copy();
+    let url = pg::fresh_db("history_current");
+    let alembic = |args: &[&str]| {
+        let out = std::process::Command::new(common::python())
+            .arg("-m")
+            .arg("alembic")
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "alembic {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    alembic(&["upgrade", "6f1b8da4ec07"]);
+    for range in ["current:", ":current"] {
+        let theirs = alembic_history_ids(&alembic(&["history", "-r", range]));
+        let (code, value, stderr) =
+            common::json_cli(&ini, &["--url", &url, "history", "-r", range]);
+        assert_eq!(code, 0, "{stderr}");
+        let ours: Vec<String> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["revision"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(!ours.is_empty());
+        assert_eq!(ours, theirs, "history -r {range}");
+    }
+    // Two heads applied: `current` names no single revision, and says so.
+    alembic(&["upgrade", "heads"]);
+    let (code, _, stderr) = common::json_cli(&ini, &["--url", &url, "history", "-r", "current:"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("several revisions"), "{stderr}");
+}

@@ -142,7 +142,15 @@ fn run_simple(
                 None => (None, None),
                 Some(range) => parse_range(range)?,
             };
-            let rows = ws.map.history(lower, upper)?;
+            // `current` on either side is the database's revision, as in `alembic history`.
+            let current = if lower == Some("current") || upper == Some("current") {
+                Some(current_for_history(args, ws)?)
+            } else {
+                None
+            };
+            let rows = ws
+                .map
+                .history(current_side(lower, &current), current_side(upper, &current))?;
             let ids: Vec<&str> = rows.iter().map(|n| n.id()).collect();
             output::history(out, ws, &ids, args.json)
         }
@@ -240,6 +248,28 @@ pub fn read_database(settings: &Settings, url: &ResolvedUrl) -> Result<DatabaseS
         };
         Ok(DatabaseState { rows, major })
     })
+}
+
+/// The database's one revision for `history -r current:…` (None when nothing is applied, which
+/// alembic reads as base or heads). Several rows have no single place in a range: named, refused.
+fn current_for_history(args: &Args, ws: &Workspace) -> Result<Option<String>> {
+    let rows = read_current(args, ws)?;
+    match rows.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        many => anyhow::bail!(
+            "the database is at several revisions ({}): give one of them instead of `current`",
+            many.join(", ")
+        ),
+    }
+}
+
+/// One side of a history range with `current` replaced by the database's revision.
+fn current_side<'s>(side: Option<&'s str>, current: &'s Option<Option<String>>) -> Option<&'s str> {
+    match (side, current) {
+        (Some("current"), Some(rev)) => rev.as_deref(),
+        (other, _) => other,
+    }
 }
 
 /// Splits `START:END` as `alembic history -r` does: empty sides mean base and heads.
