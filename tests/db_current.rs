@@ -255,12 +255,7 @@ fn status_check_gates_on_pending_steps_in_alembics_order() {
 fn alembic_history_ids(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| l.split_once("-> "))
-        .map(|(_, rest)| {
-            rest.split(|c: char| c == ' ' || c == ',')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
+        .map(|(_, rest)| rest.split([' ', ',']).next().unwrap_or_default().to_owned())
         .collect()
 }
 
