@@ -302,17 +302,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 fn pending_lints_only_what_the_database_has_not_applied() {
     let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("lint_pending");
-    let out = std::process::Command::new(common::python())
-        .args(["-m", "alembic", "upgrade", "3c8e5a71b9d4"])
-        .current_dir(dir.path())
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "alembic upgrade: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::alembic_online(dir.path(), &url, &["upgrade", "3c8e5a71b9d4"]);
     let (_, status, stderr) = common::json_cli(&ini, &["--url", &url, "status"]);
     let pending: BTreeSet<String> = status["pending"]
         .as_array()

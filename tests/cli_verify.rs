@@ -55,20 +55,6 @@ fn cli(ini: &Path, url: &str, args: &[&str]) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), json, stderr)
 }
 
-/// The venv's alembic, migrating the demo for real (its env.py reads DATABASE_URL).
-fn alembic_upgrade(project: &Path, url: &str) {
-    let out = common::alembic_cmd(project)
-        .args(["upgrade", "heads"])
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "alembic upgrade heads: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn assert_dropped(url: &str, shadow: &Value) {
     let name = shadow
         .as_str()
@@ -109,7 +95,7 @@ fn t(kind: &str, object: &str, change: &str) -> (String, String, String) {
 fn a_database_migrated_by_alembic_has_no_drift() {
     let (dir, ini) = demo("");
     let url = pg::fresh_db("nodrift");
-    alembic_upgrade(dir.path(), &url);
+    common::alembic_online(dir.path(), &url, &["upgrade", "heads"]);
     let (code, report, stderr) = cli(&ini, &url, &["drift"]);
     assert_eq!(code, 0, "{report:#}\n{stderr}");
     assert_eq!(report["differences"], Value::Array(vec![]));
@@ -122,7 +108,7 @@ fn a_database_migrated_by_alembic_has_no_drift() {
 fn hand_made_changes_are_each_reported_once_as_drift() {
     let (dir, ini) = demo("");
     let url = pg::fresh_db("drift");
-    alembic_upgrade(dir.path(), &url);
+    common::alembic_online(dir.path(), &url, &["upgrade", "heads"]);
     pg::psql(
         &url,
         "ALTER TABLE customers DROP COLUMN loyalty_points;
@@ -178,7 +164,7 @@ fn hand_made_changes_are_each_reported_once_as_drift() {
 fn a_read_only_profile_needs_a_shadow_url() {
     let url = pg::fresh_db("readonly");
     let (dir, ini) = demo("    read_only: true\n");
-    alembic_upgrade(dir.path(), &url);
+    common::alembic_online(dir.path(), &url, &["upgrade", "heads"]);
     let (code, _, stderr) = cli(&ini, &url, &["drift"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("shadow_url"), "{stderr}");

@@ -44,17 +44,7 @@ fn a_database_without_a_version_table_is_at_base() {
 fn rows_written_by_real_alembic_are_read_back() {
     let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("alembic");
-    let out = std::process::Command::new(common::python())
-        .args(["-m", "alembic", "upgrade", "heads"])
-        .current_dir(dir.path())
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "alembic upgrade heads: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::alembic_online(dir.path(), &url, &["upgrade", "heads"]);
     let (code, value, stderr) = current(&ini, &url, &[]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
@@ -185,27 +175,11 @@ fn a_wrong_password_is_reported_without_echoing_it() {
     assert!(!stderr.contains("hunter2pw"), "{stderr}");
 }
 
-fn alembic_in(dir: &Path, url: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(common::python())
-        .args(["-m", "alembic"])
-        .args(args)
-        .current_dir(dir)
-        .env("DATABASE_URL", url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "alembic {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn status_check_gates_on_pending_steps_in_alembics_order() {
     let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("status");
-    alembic_in(dir.path(), &url, &["upgrade", "9c4eb0d71f3a"]);
+    common::alembic_online(dir.path(), &url, &["upgrade", "9c4eb0d71f3a"]);
     let status = |extra: &[&str]| {
         let out = common::bin()
             .arg("-c")
@@ -228,7 +202,7 @@ fn status_check_gates_on_pending_steps_in_alembics_order() {
         .map(|s| s["revision"].as_str().unwrap())
         .collect();
     // alembic's own order for the same move, from its offline output.
-    let sql = alembic_in(
+    let sql = common::alembic_online(
         dir.path(),
         &url,
         &["upgrade", "9c4eb0d71f3a:heads", "--sql"],
@@ -245,7 +219,7 @@ fn status_check_gates_on_pending_steps_in_alembics_order() {
         "without --check, pending is not a failure"
     );
 
-    alembic_in(dir.path(), &url, &["upgrade", "heads"]);
+    common::alembic_online(dir.path(), &url, &["upgrade", "heads"]);
     let (code, value) = status(&["--check"]);
     assert_eq!(code, 0);
     assert_eq!(value["pending"], serde_json::json!([]));
@@ -263,22 +237,7 @@ fn alembic_history_ids(text: &str) -> Vec<String> {
 fn history_from_or_to_current_is_what_alembic_shows() {
     let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("history_current");
-    let alembic = |args: &[&str]| {
-        let out = std::process::Command::new(common::python())
-            .arg("-m")
-            .arg("alembic")
-            .args(args)
-            .current_dir(dir.path())
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "alembic {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let alembic = |args: &[&str]| common::alembic_online(dir.path(), &url, args);
     alembic(&["upgrade", "6f1b8da4ec07"]);
     for range in ["current:", ":current"] {
         let theirs = alembic_history_ids(&alembic(&["history", "-r", range]));

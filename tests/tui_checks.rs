@@ -74,26 +74,11 @@ fn key(app: &mut App, c: char) -> Vec<Effect> {
     app.update(action)
 }
 
-/// alembic itself migrates the demo database to heads (DATABASE_URL is what the demo's env.py
-/// reads).
-fn alembic_upgrade(dir: &Path, url: &str) {
-    let out = common::alembic_cmd(dir)
-        .env("DATABASE_URL", url.replace("&sslmode=disable", ""))
-        .args(["upgrade", "heads"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn x_runs_a_drift_check_whose_report_lists_each_difference_by_table() {
     let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("tui_drift");
-    alembic_upgrade(dir.path(), &url);
+    common::alembic_online(dir.path(), &url, &["upgrade", "heads"]);
     // By hand, after migrating: an extra index and a changed default.
     pg::psql(
         &url,
@@ -142,7 +127,7 @@ fn x_runs_a_drift_check_whose_report_lists_each_difference_by_table() {
 fn v_verifies_the_selected_revision_and_marks_it() {
     let (dir, ini) = common::demo_copy();
     let url = pg::fresh_db("tui_verify");
-    alembic_upgrade(dir.path(), &url);
+    common::alembic_online(dir.path(), &url, &["upgrade", "heads"]);
     let ws = workspace(&ini);
     let mut app = app(ws.clone());
     while app.model.rows[app.selected].id != INDEX_REV {

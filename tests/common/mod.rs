@@ -69,6 +69,23 @@ fn plain_env(cmd: &mut Command, project: &Path) {
     }
 }
 
+/// Runs `python -m alembic ARGS` online in `project` against `url` (the env.py of the demo and of
+/// the tests' projects reads `DATABASE_URL`); panics with alembic's stderr when it fails, returns
+/// its stdout.
+pub fn alembic_online(project: &Path, url: &str, args: &[&str]) -> String {
+    let out = alembic_cmd(project)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("run python -m alembic");
+    assert!(
+        out.status.success(),
+        "alembic {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Runs `python -m alembic ARGS` in `project` (plain environment, see [`alembic_cmd`]).
 pub fn alembic(project: &Path, args: &[&str]) -> Output {
     alembic_cmd(project)
