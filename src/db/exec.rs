@@ -17,7 +17,7 @@ use tokio_postgres::SimpleQueryMessage;
 use crate::config::{redact, ResolvedUrl, Settings, TransactionMode};
 use crate::db::version_table::VersionTable;
 use crate::db::{self, ConnectOptions, Session};
-use crate::graph::{Direction, Step};
+use crate::graph::Step;
 use crate::journal::{self, Journal};
 use crate::render::{direction_word, AlembicCommand, StatementKind, StepBody, StepScript};
 
@@ -779,17 +779,4 @@ impl Executor<'_> {
         });
         Ok(())
     }
-}
-
-/// A short description of a step for messages and logs.
-pub fn describe_step(step: &Step) -> String {
-    let arrow = match step.direction {
-        Direction::Upgrade => "↑",
-        Direction::Downgrade => "↓",
-    };
-    format!(
-        "{arrow} {} {}",
-        direction_word(step.direction),
-        step.revision
-    )
 }
