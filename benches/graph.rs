@@ -1,7 +1,7 @@
 //! Load + graph + `heads`, and the whole `history` command (lanes and text), on generated
 //! projects of 2,000 and 10,000 revisions. Run: `cargo bench --bench graph`.
 
-#[path = "../tests/common/gen.rs"]
+#[path = "../tests/it/common/gen.rs"]
 mod gen;
 
 use std::path::Path;

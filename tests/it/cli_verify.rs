@@ -3,7 +3,7 @@
 //! downgrade that forgets an index is caught by name, a generated history verifies clean, and
 //! the shadow database never outlives the command.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

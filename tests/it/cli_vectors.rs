@@ -2,7 +2,7 @@
 //! contract: each graph is written as a project of revision files, and each case runs the real
 //! binary (`heads`, `history`, `show`, `plan … --json`), comparing its answer or its exit code 2.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

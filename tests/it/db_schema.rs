@@ -2,7 +2,7 @@
 //! the same DDL run in another order gives an equal snapshot, and hand-made changes are each
 //! reported exactly once.
 
-mod common;
+use crate::common;
 
 use alembic_tui::config::{ResolvedUrl, UrlSource};
 use alembic_tui::db::diff::{diff, Change, ObjectKind, SchemaDiff};

@@ -2,7 +2,7 @@
 //! up through its destructive revision (confirming), step down, and check the version table and
 //! the schema after each step, and the journal at the end.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Every case recorded from real alembic (tests/fixtures/alembic-graph.json) against the graph
 //! library directly: heads, bases, identifier resolution, upgrade and downgrade plans.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

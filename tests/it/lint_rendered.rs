@@ -4,7 +4,7 @@
 //! rules a single statement can show, the verdicts on the rendered SQL must equal those on the
 //! Python `op.*` calls.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -3,7 +3,7 @@
 //! version table; and the guards: a tampered version table, lock_timeout, two migrators, kill -9
 //! mid-statement, a row no file defines, online-only steps.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

@@ -1,7 +1,7 @@
 //! Loading real-world header styles from fixture projects (tests/fixtures/projects): load order,
 //! every header form, names resolved through imports, and problems that never stop the rest.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

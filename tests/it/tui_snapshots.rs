@@ -1,5 +1,5 @@
 //! The console drawn into ratatui's TestBackend and compared with reviewed snapshots
-//! (tests/snapshots/), driven by the same actions keys map to. The bundled demo project is the
+//! (tests/it/snapshots/), driven by the same actions keys map to. The bundled demo project is the
 //! subject; the database's rows are fed in as the background reader would report them, so the
 //! screens do not depend on a server, a clock or a temp path.
 

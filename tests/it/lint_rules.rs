@@ -2,7 +2,7 @@
 //! built through the real revision parser from source text; suppression comments and config
 //! severities; a generated 2,000-revision project.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! the server, and the look-alike it lets pass runs. Each script runs in a transaction as
 //! alembic's would (explicit BEGIN … COMMIT), on a table that already has rows.
 
-mod common;
+use crate::common;
 
 use alembic_tui::analysis::{LintOptions, Rule, StepReview};
 use common::pg;

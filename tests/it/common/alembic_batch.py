@@ -1,4 +1,4 @@
-"""Runs several alembic command lines in ONE Python process (tests/common/mod.rs: alembic_batch).
+"""Runs several alembic command lines in ONE Python process (tests/it/common/mod.rs: alembic_batch).
 
 Starting Python and importing SQLAlchemy is most of what an `alembic` process costs (~0.4 s);
 a command on a small project takes a few milliseconds. This goes through alembic's own console

@@ -2,7 +2,7 @@
 //! tables, unknown rows, custom table locations from a profile, read-only connections, and
 //! passwords kept out of errors.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! from real runs of `verify::drift` / `verify::verify` against PostgreSQL with real alembic,
 //! fed to the app as its worker would.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! ranges, the GitHub format, `edited-after-apply` from a journal, and `--pending` against a real
 //! PostgreSQL migrated by real alembic.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

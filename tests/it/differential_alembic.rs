@@ -10,7 +10,7 @@
 //! 25 Python processes in all instead of ~350. `batch_runner_answers_as_alembic_processes_do`
 //! checks that the batch runner answers exactly as separate `python -m alembic` processes.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;

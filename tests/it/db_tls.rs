@@ -1,7 +1,7 @@
 //! TLS against a server with a certificate from a test CA, accepting only TLS (`hostssl`):
 //! `require` encrypts without checking, `verify-ca` checks the chain, `verify-full` also the name.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
