@@ -14,7 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 fn load_and_heads(ini: &Path) -> usize {
     let config = project::discover(Path::new("."), Some(ini), "alembic").expect("config");
     let project = project::load(&config).expect("load");
-    let (ws, _) = commands::Workspace::new(project).expect("graph");
+    let (ws, _) = alembic_tui::workspace::Workspace::new(project).expect("graph");
     ws.map.heads().len()
 }
 

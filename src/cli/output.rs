@@ -6,11 +6,11 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::commands::Workspace;
 use crate::graph::lanes::{self, RowInput};
 use crate::graph::plan::{Direction, Step};
 use crate::graph::Node;
 use crate::project::Revision;
+use crate::workspace::Workspace;
 
 /// How much of each revision `revisions` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,16 +10,17 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use crate::analysis::Finding;
-use crate::cli::commands::Workspace;
-use crate::db::exec;
+use crate::engine::exec;
+use crate::engine::script::StepScript;
 use crate::graph::{Direction, Step};
-use crate::render::StepScript;
 use crate::tui::action::Action;
 use crate::tui::event::{BodyKey, DbReport, Loaded, Part, SqlReport, WorkerEvent};
 use crate::tui::highlight::Lang;
 use crate::tui::layout::{self, Areas};
 use crate::tui::model::{DbView, Model};
-use crate::tui::stepping::{self, Button, Confirm, Outcome, Progress};
+use crate::tui::popups::confirm::{Answer, Confirm};
+use crate::tui::stepping::{self, Outcome, Progress};
+use crate::workspace::Workspace;
 
 /// Milliseconds between ticks: the event loop ticks this often, and elapsed times on screen are
 /// counted in ticks so the app never reads a clock.
@@ -685,77 +686,36 @@ impl App {
         }
     }
 
+    /// Keys go to the confirmation popup; the app carries out its answer.
     fn on_confirm_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
         let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() else {
             return;
         };
-        let protected = self.target.protected;
-        match action {
-            Action::Move(d) => confirm.scroll = add(confirm.scroll, d, usize::MAX / 4),
-            Action::PageDown => confirm.scroll = confirm.scroll.saturating_add(10),
-            Action::PageUp => confirm.scroll = confirm.scroll.saturating_sub(10),
-            Action::FocusNext | Action::FocusPrev | Action::TabLeft | Action::TabRight => {
-                confirm.focus = match confirm.focus {
-                    Button::Cancel => Button::Run,
-                    Button::Run => Button::Cancel,
-                };
-            }
-            Action::ConfirmChar(c) => confirm.typed.push(c),
-            Action::ConfirmBackspace => {
-                confirm.typed.pop();
-            }
-            Action::Confirm => self.run_confirmed(effects),
-            Action::Open => match confirm.focus {
-                Button::Cancel => self.overlay = None,
-                Button::Run => self.run_confirmed(effects),
-            },
-            Action::Quit if !protected => self.overlay = None,
-            _ => {}
-        }
-    }
-
-    /// `y` or Enter on Run: starts the plan if it is ready and, for protected profiles, the
-    /// database name was typed.
-    fn run_confirmed(&mut self, effects: &mut Vec<Effect>) {
-        let Some(Overlay::Confirm(confirm)) = self.overlay.as_ref() else {
-            return;
-        };
-        if !confirm.ready() {
-            self.note = Some(match &confirm.error {
-                Some(_) => "this plan cannot run: see the error in the pane".to_owned(),
-                None => "still rendering the SQL…".to_owned(),
-            });
-            return;
-        }
-        if self.target.protected {
-            let want = self.target.database.as_deref().unwrap_or("");
-            if confirm.typed != want {
-                self.note = Some(format!(
-                    "protected profile: type the database name ({want}) to run"
-                ));
-                return;
+        match confirm.on_key(action, &self.target) {
+            Answer::Stay => {}
+            Answer::Close => self.overlay = None,
+            Answer::Note(note) => self.note = Some(note),
+            Answer::Run(scripts) => {
+                let title = confirm.title.clone();
+                self.overlay = None;
+                self.progress = Some(Progress {
+                    steps: scripts
+                        .iter()
+                        .map(|s| (s.step.direction, s.step.revision.clone()))
+                        .collect(),
+                    started_tick: self.ticks,
+                    ..Progress::default()
+                });
+                self.log(
+                    Level::Info,
+                    format!("running {title}: {} step(s)", scripts.len()),
+                );
+                effects.push(Effect::Execute {
+                    ws: Loaded(self.ws.clone()),
+                    scripts,
+                });
             }
         }
-        let Some(Overlay::Confirm(confirm)) = self.overlay.take() else {
-            return;
-        };
-        let scripts = confirm.scripts.unwrap_or_default();
-        self.progress = Some(Progress {
-            steps: scripts
-                .iter()
-                .map(|s| (s.step.direction, s.step.revision.clone()))
-                .collect(),
-            started_tick: self.ticks,
-            ..Progress::default()
-        });
-        self.log(
-            Level::Info,
-            format!("running {}: {} step(s)", confirm.title, scripts.len()),
-        );
-        effects.push(Effect::Execute {
-            ws: Loaded(self.ws.clone()),
-            scripts,
-        });
     }
 
     fn on_exec(&mut self, event: exec::Event, effects: &mut Vec<Effect>) {
@@ -770,7 +730,7 @@ impl App {
             exec::Event::StepStarted { index, of, step } => {
                 progress.step = Some(index);
                 progress.statement = None;
-                let word = crate::render::direction_word(step.direction);
+                let word = crate::engine::script::direction_word(step.direction);
                 log.push((
                     Level::Info,
                     format!("step {}/{of}: {word} {}", index + 1, step.revision),
@@ -1035,24 +995,7 @@ impl App {
                     .as_mut()
                     .filter(|o| matches!(o, Overlay::Confirm(c) if c.steps == steps))
                 {
-                    match result {
-                        Ok(prepared)
-                            if !prepared
-                                .scripts
-                                .iter()
-                                .map(|s| &s.step)
-                                .eq(confirm.steps.iter()) =>
-                        {
-                            confirm.error = Some(
-                                "the renderer answered for other steps than planned".to_owned(),
-                            )
-                        }
-                        Ok(prepared) => {
-                            confirm.review_note = prepared.review_note;
-                            confirm.rendered(prepared.scripts, prepared.flags);
-                        }
-                        Err(reason) => confirm.error = Some(reason),
-                    }
+                    confirm.answered(result);
                 }
             }
             WorkerEvent::Exec(event) => self.on_exec(event, effects),
@@ -1069,7 +1012,7 @@ impl App {
             }
             WorkerEvent::Findings { ws, findings } => {
                 // Findings of a project since reloaded would be put on the wrong revisions.
-                if Arc::ptr_eq(&ws.0, &self.ws) {
+                if ws.0.generation == self.ws.generation {
                     self.findings = findings;
                 }
             }
@@ -1371,7 +1314,7 @@ pub fn failure_lines(f: &exec::ExecFailure) -> Vec<String> {
 }
 
 /// `base + delta`, clamped to `0..=max`.
-fn add(base: usize, delta: i64, max: usize) -> usize {
+pub(crate) fn add(base: usize, delta: i64, max: usize) -> usize {
     let value = base as i128 + delta as i128;
     value.clamp(0, max as i128) as usize
 }

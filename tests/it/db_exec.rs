@@ -62,16 +62,15 @@ impl Sandbox {
         &self,
         url: &str,
     ) -> (
-        alembic_tui::cli::commands::Workspace,
+        alembic_tui::workspace::Workspace,
         alembic_tui::config::Settings,
         alembic_tui::config::ResolvedUrl,
     ) {
         use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
         let config = alembic_tui::project::discover(self.dir.path(), None, "alembic").unwrap();
-        let (ws, _) = alembic_tui::cli::commands::Workspace::new(
-            alembic_tui::project::load(&config).unwrap(),
-        )
-        .unwrap();
+        let (ws, _) =
+            alembic_tui::workspace::Workspace::new(alembic_tui::project::load(&config).unwrap())
+                .unwrap();
         let profile = ProfileFile {
             alembic: Some(format!("'{}' -m alembic", common::python().display())),
             ..ProfileFile::default()
@@ -258,9 +257,8 @@ fn a_step_that_moves_the_version_table_behind_our_back_is_rolled_back() {
 
 #[test]
 fn a_plan_whose_rows_changed_since_it_was_made_does_not_start() {
-    use alembic_tui::cli::migrate;
-    use alembic_tui::db::exec::{self, Cancel, Target};
-    use alembic_tui::render::AlembicCommand;
+    use alembic_tui::engine::alembic::AlembicCommand;
+    use alembic_tui::engine::exec::{self, Cancel, Target};
 
     let history = revs(&[
         (
@@ -280,15 +278,14 @@ fn a_plan_whose_rows_changed_since_it_was_made_does_not_start() {
     assert!(out.status.success(), "{}", text(&out));
 
     let (ws, settings, resolved) = sb.library(&url);
-    let scripts = migrate::prepare(
+    let scripts = render_plan(
         &ws,
         &settings,
         &resolved,
         &["a1".to_owned()],
-        (alembic_tui::cli::args::PlanDirection::Upgrade, "heads"),
+        "heads",
         Some(sb.data.path().join("render-cache")),
-    )
-    .unwrap();
+    );
     // Someone else moves the database on between review and execution.
     pg::psql(&url, "UPDATE alembic_version SET version_num = 'b2'").unwrap();
     let target = Target {
@@ -692,10 +689,8 @@ fn without_yes_and_without_a_terminal_nothing_runs() {
 /// running statement rolls the step back.
 #[test]
 fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
-    use alembic_tui::cli::args::PlanDirection;
-    use alembic_tui::cli::migrate;
-    use alembic_tui::db::exec::{self, Cancel, Event, Target};
-    use alembic_tui::render::AlembicCommand;
+    use alembic_tui::engine::alembic::AlembicCommand;
+    use alembic_tui::engine::exec::{self, Cancel, Event, Target};
 
     let history = revs(&[
         (
@@ -718,20 +713,12 @@ fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
     let url = pg::fresh_db("cancel");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
     let (ws, settings, resolved) = sb.library(&url);
-    let scripts = migrate::prepare(
-        &ws,
-        &settings,
-        &resolved,
-        &[],
-        (PlanDirection::Upgrade, "heads"),
-        None,
-    )
-    .unwrap();
+    let scripts = render_plan(&ws, &settings, &resolved, &[], "heads", None);
     let target = Target {
         alembic: AlembicCommand::new(&ws, &settings, &resolved),
         url: resolved,
         settings,
-        journal: Some(alembic_tui::journal::Journal::at(
+        journal: Some(alembic_tui::engine::journal::Journal::at(
             sb.data.path().join("j.jsonl"),
         )),
     };
@@ -786,7 +773,7 @@ fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
     );
     assert_eq!(version_rows(&url), ["a1"]);
     assert!(table_exists(&url, "t1") && !table_exists(&url, "t2"));
-    let journal = alembic_tui::journal::Journal::at(sb.data.path().join("j.jsonl"))
+    let journal = alembic_tui::engine::journal::Journal::at(sb.data.path().join("j.jsonl"))
         .read_all()
         .unwrap();
     let outcomes: Vec<&str> = journal.iter().map(|e| e.outcome.as_str()).collect();
@@ -1038,4 +1025,19 @@ fn preview_verdicts_use_the_connected_servers_version() {
             .any(|f| f["rule"] == "volatile-default"),
         "{findings:#}"
     );
+}
+
+/// The scripts `upgrade TARGET` would run from `rows`, through the engine's one path.
+fn render_plan(
+    ws: &alembic_tui::workspace::Workspace,
+    settings: &alembic_tui::config::Settings,
+    url: &alembic_tui::config::ResolvedUrl,
+    rows: &[String],
+    target: &str,
+    cache: Option<PathBuf>,
+) -> Vec<alembic_tui::engine::script::StepScript> {
+    use alembic_tui::engine::{prepare, render::Renderer};
+    let steps = prepare::plan(ws, rows, alembic_tui::graph::Direction::Upgrade, target).unwrap();
+    let renderer = Renderer::new(ws, settings, url, cache);
+    prepare::render(ws, settings, &renderer, &steps).unwrap()
 }

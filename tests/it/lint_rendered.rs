@@ -9,10 +9,11 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use alembic_tui::analysis::{self, Category, Direction, LintOptions, Rule, StepReview};
-use alembic_tui::cli::commands::Workspace;
 use alembic_tui::config::{self, ProfileFile, Settings};
+use alembic_tui::engine::render::Renderer;
+use alembic_tui::engine::script::{StatementKind, StepBody};
 use alembic_tui::project;
-use alembic_tui::render::{Renderer, StatementKind, StepBody};
+use alembic_tui::workspace::Workspace;
 use common::gen::{write_project, GenRev};
 use common::lint_cases::CASES;
 

@@ -1,10 +1,10 @@
 //! The integration tests, one binary: the library links once (a fresh-clone build of seventeen
 //! test binaries took most of CI's time), and one throwaway PostgreSQL cluster serves every module.
 
-mod common;
 mod cli_lint;
 mod cli_vectors;
 mod cli_verify;
+mod common;
 mod db_current;
 mod db_exec;
 mod db_schema;

@@ -5,9 +5,9 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use alembic_tui::cli::commands::Workspace;
 use alembic_tui::project::ops::Value;
 use alembic_tui::project::{self, Project};
+use alembic_tui::workspace::Workspace;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -15,18 +15,18 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
-use alembic_tui::cli::commands::Workspace;
 use alembic_tui::cli::Args;
 use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
 use alembic_tui::db::diff::{Change, Difference, ObjectKind, SchemaDiff};
-use alembic_tui::db::exec::Cancel;
+use alembic_tui::engine::checks::{RevisionCheck, VerifyReport};
+use alembic_tui::engine::exec::Cancel;
 use alembic_tui::tui::action::Action;
 use alembic_tui::tui::app::{App, Effect, Overlay, Target};
 use alembic_tui::tui::checks::Verdict;
 use alembic_tui::tui::event::{DbReport, WorkerEvent};
 use alembic_tui::tui::theme::Theme;
 use alembic_tui::tui::views;
-use alembic_tui::verify::{RevisionCheck, VerifyReport};
+use alembic_tui::workspace::Workspace;
 
 use common::pg;
 
@@ -36,7 +36,10 @@ const INDEX_REV: &str = "3c8e5a71b9d4";
 fn workspace(ini: &Path) -> Arc<Workspace> {
     let args = Args::parse_from(["alembic-tui", "-c", ini.to_str().unwrap()]);
     let mut warnings = Vec::new();
-    Arc::new(Workspace::load(&args, ini.parent().unwrap(), &mut warnings).unwrap())
+    Arc::new(
+        alembic_tui::cli::commands::load_workspace(&args, ini.parent().unwrap(), &mut warnings)
+            .unwrap(),
+    )
 }
 
 fn settings() -> Settings {
@@ -113,9 +116,14 @@ fn x_runs_a_drift_check_whose_report_lists_each_difference_by_table() {
         url: url.clone(),
         source: UrlSource::Flag,
     };
-    let report =
-        alembic_tui::verify::drift(&ws, &settings(), &resolved, &Cancel::new(), &mut |_| {})
-            .unwrap();
+    let report = alembic_tui::engine::checks::drift(
+        &ws,
+        &settings(),
+        &resolved,
+        &Cancel::new(),
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!(report.differences.len(), 2, "{:#?}", report.differences);
     app.update(Action::Worker(WorkerEvent::DriftChecked(Ok(report))));
     assert!(app.check.is_none());
@@ -142,7 +150,7 @@ fn v_verifies_the_selected_revision_and_marks_it() {
         url: url.clone(),
         source: UrlSource::Flag,
     };
-    let report = alembic_tui::verify::verify(
+    let report = alembic_tui::engine::checks::verify(
         &ws,
         &settings(),
         &resolved,
@@ -269,7 +277,7 @@ fn a_revision_edited_after_it_was_applied_is_flagged_in_the_console() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let journal = alembic_tui::journal::Journal::at(data.path().join("journal.jsonl"));
+    let journal = alembic_tui::engine::journal::Journal::at(data.path().join("journal.jsonl"));
     let resolved = ResolvedUrl {
         url: url.clone(),
         source: UrlSource::Flag,

@@ -13,18 +13,18 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 
 use alembic_tui::analysis::LintOptions;
-use alembic_tui::cli::commands::Workspace;
 use alembic_tui::cli::Args;
 use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
-use alembic_tui::db::exec;
-use alembic_tui::render::Renderer;
+use alembic_tui::engine::exec;
+use alembic_tui::engine::render::Renderer;
 use alembic_tui::tui::action::Action;
 use alembic_tui::tui::app::{App, Effect, Overlay, Pane, Target};
 use alembic_tui::tui::event::{DbReport, Part, SqlReport, WorkerEvent};
 use alembic_tui::tui::highlight::Highlighter;
-use alembic_tui::tui::stepping::Button;
+use alembic_tui::tui::popups::confirm::Button;
 use alembic_tui::tui::theme::Theme;
 use alembic_tui::tui::views;
+use alembic_tui::workspace::Workspace;
 
 fn demo_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo"))
@@ -34,7 +34,7 @@ fn demo_workspace() -> Arc<Workspace> {
     let ini = demo_dir().join("alembic.ini");
     let args = Args::parse_from(["alembic-tui", "-c", ini.to_str().unwrap()]);
     let mut warnings = Vec::new();
-    let ws = Workspace::load(&args, demo_dir(), &mut warnings).unwrap();
+    let ws = alembic_tui::cli::commands::load_workspace(&args, demo_dir(), &mut warnings).unwrap();
     assert!(
         warnings.is_empty(),
         "{}",
@@ -116,13 +116,14 @@ impl Harness {
                     let renderer = Renderer::new(&self.app.ws, &settings, &url, None);
                     (settings, renderer)
                 });
-                let result = alembic_tui::tui::prepare(
+                let result = alembic_tui::engine::prepare::prepare(
                     &self.app.ws,
                     settings,
                     &LintOptions::default(),
                     renderer,
                     steps,
-                );
+                )
+                .map_err(|e| e.to_string());
                 effects.extend(self.app.update(Action::Worker(WorkerEvent::Prepared {
                     steps: steps.clone(),
                     result,
@@ -386,15 +387,15 @@ fn confirmation_of_a_destructive_plan_focuses_cancel() {
     assert!(confirm.ready(), "{:?}", confirm.error);
     let revisions: Vec<&str> = confirm.steps.iter().map(|s| s.revision.as_str()).collect();
     assert_eq!(revisions, ["9c4eb0d71f3a", "c2f7be3a0426"]);
-    let scripts = confirm.scripts.as_ref().unwrap();
+    let scripts = confirm.prepared.as_ref().unwrap().scripts();
     assert!(scripts[0]
         .statements()
         .iter()
         .any(|s| s.text.contains("DROP TABLE coupons")));
     assert!(
-        confirm.destructive(),
+        confirm.deliberate().is_some(),
         "DROP TABLE is not flagged: {:?}",
-        confirm.flags
+        confirm.prepared
     );
     assert_eq!(
         confirm.focus,
@@ -491,7 +492,7 @@ fn a_late_render_for_another_plan_is_ignored() {
     let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
         panic!("the pane closed");
     };
-    assert!(confirm.scripts.is_none() && confirm.error.is_none());
+    assert!(confirm.prepared.is_none() && confirm.error.is_none());
     h.keys("y");
     assert!(h.app.progress.is_none(), "ran before anything was rendered");
 }

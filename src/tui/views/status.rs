@@ -116,7 +116,7 @@ fn progress(app: &App) -> Option<String> {
             if let Some((dir, rev)) = p.steps.get(i) {
                 parts.push(format!(
                     "{} {}",
-                    crate::render::direction_word(*dir),
+                    crate::engine::script::direction_word(*dir),
                     short(rev)
                 ));
             }

@@ -1,6 +1,9 @@
-//! The confirmation pane: the target's identity (never a password), the timeouts, whether the
-//! preview is exact SQL or online-only, every step with its direction and every statement with
-//! its flags; Cancel and Run at the bottom, with the database name to type for protected profiles.
+//! The confirmation popup: one type owns what the user is asked to confirm (the engine's
+//! [`Prepared`] plan, once rendered), the keys that answer it and its drawing. The target's
+//! identity (never a password), the timeouts, whether the preview is exact SQL or unreviewable,
+//! every step with the revision's findings and every statement with its flags; Cancel and Run at
+//! the bottom, with the database name to type for protected profiles. A plan the engine gates as
+//! deliberate (it destroys data or cannot be reviewed) opens on Cancel and runs only from Run.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -8,14 +11,210 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::graph::Direction;
-use crate::render::{direction_word, StatementKind, StepBody};
-use crate::tui::app::{short, App};
+use crate::analysis::{Category, Rule};
+use crate::engine::prepare::{Gate, Prepared, PreparedStep};
+use crate::engine::script::{direction_word, StatementKind, StepBody, StepScript};
+use crate::graph::{Direction, Step};
+use crate::tui::action::Action;
+use crate::tui::app::{add, short, App, Target};
 use crate::tui::layout::centered;
-use crate::tui::stepping::{Button, Confirm, Mark};
 use crate::tui::theme::Theme;
 use crate::tui::views::detail::duration;
 use crate::tui::widgets;
+
+/// How bad a flagged statement is, for colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mark {
+    /// Lock-heavy or otherwise worth reading (yellow).
+    Caution,
+    /// Loses data or cannot be undone (red).
+    Destructive,
+}
+
+/// One reason a statement is flagged, as the pane shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementFlag {
+    pub mark: Mark,
+    pub reason: String,
+}
+
+/// The focused button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Cancel,
+    Run,
+}
+
+/// The popup's state.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    /// What the user asked for, e.g. "upgrade one step" or "downgrade to 1a0c3e5f7b21".
+    pub title: String,
+    pub steps: Vec<Step>,
+    /// The engine's prepared plan, once it answered.
+    pub prepared: Option<Prepared>,
+    /// Why preparing failed (nothing can run then).
+    pub error: Option<String>,
+    pub focus: Button,
+    /// What has been typed of the database name (protected profiles).
+    pub typed: String,
+    pub scroll: usize,
+}
+
+/// What a key did to the popup, for the app to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Nothing for the app to do.
+    Stay,
+    /// Close the popup; nothing runs.
+    Close,
+    /// Tell the user (status line) and stay.
+    Note(String),
+    /// Run these scripts (the popup is done).
+    Run(Vec<StepScript>),
+}
+
+fn mark_of(rule: Rule) -> Mark {
+    match rule.category() {
+        Category::Destructive => Mark::Destructive,
+        Category::Locking | Category::Review => Mark::Caution,
+    }
+}
+
+/// The pane's flags for statement `j` of a step: the engine's review, plus the fact that an
+/// autocommit statement cannot be rolled back by a later failure.
+pub fn statement_flags(step: &PreparedStep, j: usize) -> Vec<StatementFlag> {
+    let mut out = Vec::new();
+    if let Some(st) = step.script.statements().get(j) {
+        if st.autocommit && st.kind == StatementKind::Body {
+            out.push(StatementFlag {
+                mark: Mark::Caution,
+                reason: "runs alone outside a transaction: a later failure cannot roll it back"
+                    .to_owned(),
+            });
+        }
+    }
+    for flag in step.flags.get(j).into_iter().flatten() {
+        out.push(StatementFlag {
+            mark: mark_of(flag.rule),
+            reason: format!("{}: {}", flag.rule.id(), flag.reason),
+        });
+    }
+    out
+}
+
+impl Confirm {
+    pub fn new(title: String, steps: Vec<Step>) -> Confirm {
+        Confirm {
+            title,
+            steps,
+            prepared: None,
+            error: None,
+            focus: Button::Cancel,
+            typed: String::new(),
+            scroll: 0,
+        }
+    }
+
+    /// Why this plan runs only from its Run button (the engine's gate), once prepared.
+    pub fn deliberate(&self) -> Option<&str> {
+        match self.prepared.as_ref().map(|p| &p.gate) {
+            Some(Gate::Deliberate { why, .. }) => Some(why),
+            _ => None,
+        }
+    }
+
+    /// The engine answered for these steps: deliberate plans keep the focus on Cancel, others
+    /// move it to Run.
+    pub fn answered(&mut self, result: Result<Prepared, String>) {
+        match result {
+            Ok(prepared)
+                if !prepared
+                    .steps
+                    .iter()
+                    .map(|s| &s.script.step)
+                    .eq(self.steps.iter()) =>
+            {
+                self.error = Some("the engine answered for other steps than planned".to_owned())
+            }
+            Ok(prepared) => {
+                self.prepared = Some(prepared);
+                self.focus = if self.deliberate().is_some() {
+                    Button::Cancel
+                } else {
+                    Button::Run
+                };
+            }
+            Err(reason) => self.error = Some(reason),
+        }
+    }
+
+    /// Ready to run: prepared, no error.
+    pub fn ready(&self) -> bool {
+        self.prepared.is_some() && self.error.is_none()
+    }
+
+    /// A key while the popup is up.
+    pub fn on_key(&mut self, action: Action, target: &Target) -> Answer {
+        match action {
+            Action::Move(d) => self.scroll = add(self.scroll, d, usize::MAX / 4),
+            Action::PageDown => self.scroll = self.scroll.saturating_add(10),
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(10),
+            Action::FocusNext | Action::FocusPrev | Action::TabLeft | Action::TabRight => {
+                self.focus = match self.focus {
+                    Button::Cancel => Button::Run,
+                    Button::Run => Button::Cancel,
+                };
+            }
+            Action::ConfirmChar(c) => self.typed.push(c),
+            Action::ConfirmBackspace => {
+                self.typed.pop();
+            }
+            // `y`: only a plain plan runs on one key.
+            Action::Confirm => {
+                if let Some(why) = self.deliberate() {
+                    return Answer::Note(format!(
+                        "{why}: `y` does not run it — Tab or → to Run, then Enter"
+                    ));
+                }
+                return self.run(target);
+            }
+            Action::Open => {
+                return match self.focus {
+                    Button::Cancel => Answer::Close,
+                    Button::Run => self.run(target),
+                }
+            }
+            Action::Quit if !target.protected => return Answer::Close,
+            _ => {}
+        }
+        Answer::Stay
+    }
+
+    /// Runs the plan if it is ready and, for protected profiles, the database name was typed.
+    fn run(&mut self, target: &Target) -> Answer {
+        if !self.ready() {
+            return Answer::Note(match &self.error {
+                Some(_) => "this plan cannot run: see the error in the pane".to_owned(),
+                None => "still rendering the SQL…".to_owned(),
+            });
+        }
+        if target.protected {
+            let want = target.database.as_deref().unwrap_or("");
+            if self.typed != want {
+                return Answer::Note(format!(
+                    "protected profile: type the database name ({want}) to run"
+                ));
+            }
+        }
+        Answer::Run(
+            self.prepared
+                .as_ref()
+                .map(Prepared::scripts)
+                .unwrap_or_default(),
+        )
+    }
+}
 
 pub fn draw(frame: &mut Frame, screen: Rect, app: &App, confirm: &Confirm, theme: &Theme) {
     let width = screen.width.saturating_sub(4).min(120);
@@ -23,7 +222,7 @@ pub fn draw(frame: &mut Frame, screen: Rect, app: &App, confirm: &Confirm, theme
     frame.render_widget(Clear, area);
     let title = Line::from(Span::styled(
         format!(" confirm: {} ", confirm.title),
-        if confirm.destructive() {
+        if confirm.deliberate().is_some() {
             theme.danger
         } else {
             theme.title
@@ -79,7 +278,7 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
             theme.text,
         ),
     ]));
-    let preview = match (&confirm.scripts, &confirm.error) {
+    let preview = match (&confirm.prepared, &confirm.error) {
         (_, Some(_)) => Span::styled("cannot render: see below", theme.danger),
         (None, None) => Span::styled(
             format!(
@@ -88,30 +287,27 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
             ),
             theme.dim,
         ),
-        (Some(scripts), None) => {
-            let online = scripts
-                .iter()
-                .filter(|s| matches!(s.body, StepBody::OnlineOnly { .. }))
-                .count();
+        (Some(prepared), None) => {
+            let online = prepared.steps.iter().filter(|s| s.unreviewable()).count();
             if online == 0 {
                 Span::styled("exact SQL: the statements below run as shown", theme.ok)
             } else {
                 Span::styled(
                     format!(
-                        "{online} of {} step(s) online-only: alembic runs them, no exact SQL \
-                         to review",
-                        scripts.len()
+                        "{online} of {} step(s) UNREVIEWABLE: alembic runs them online, their \
+                         SQL is unknown until then; the revisions' findings are all there is",
+                        prepared.steps.len()
                     ),
-                    theme.warning,
+                    theme.danger,
                 )
             }
         }
     };
     lines.push(Line::from(vec![key("preview"), preview]));
-    if let Some(note) = &confirm.review_note {
+    for note in confirm.prepared.iter().flat_map(|p| &p.notes) {
         lines.push(Line::from(vec![
-            key("review"),
-            Span::styled(note.as_str(), theme.dim),
+            key("note"),
+            Span::styled(note.as_str(), theme.warning),
         ]));
     }
     if let Some(err) = &confirm.error {
@@ -149,9 +345,25 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
                 theme.dim,
             ),
         ]));
-        let Some(script) = confirm.scripts.as_ref().and_then(|s| s.get(i)) else {
+        let Some(prepared) = confirm.prepared.as_ref().and_then(|p| p.steps.get(i)) else {
             continue;
         };
+        for f in &prepared.findings {
+            let (mark, s) = match mark_of(f.rule) {
+                Mark::Destructive => ("✖", theme.danger),
+                Mark::Caution => ("⚠", theme.warning),
+            };
+            lines.push(Line::styled(
+                format!(
+                    "    {mark} revision {} (line {}): {}",
+                    f.rule.id(),
+                    f.line,
+                    f.message
+                ),
+                s,
+            ));
+        }
+        let script = &prepared.script;
         match &script.body {
             StepBody::Sql(statements) if statements.is_empty() => {
                 lines.push(Line::styled("    (no statements)", theme.dim));
@@ -159,11 +371,7 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
             StepBody::Sql(statements) => {
                 let m = statements.len();
                 for (j, st) in statements.iter().enumerate() {
-                    let flags = confirm
-                        .flags
-                        .get(i)
-                        .and_then(|f| f.get(j))
-                        .map_or(&[][..], Vec::as_slice);
+                    let flags = statement_flags(prepared, j);
                     let worst = flags.iter().map(|f| f.mark).max();
                     let style = match (worst, &st.kind) {
                         (Some(Mark::Destructive), _) => theme.danger,
@@ -210,13 +418,16 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
                     }
                 }
             }
-            StepBody::OnlineOnly { reason, target } => {
+            StepBody::OnlineOnly { target, .. } => {
                 lines.push(Line::styled(
-                    "    online-only: alembic could not render this step offline",
-                    theme.warning,
+                    "    ✖ unreviewable: alembic runs this step online; its SQL is unknown until then",
+                    theme.danger,
                 ));
                 lines.push(Line::styled(
-                    format!("    alembic said: {reason}"),
+                    format!(
+                        "    why: {}",
+                        script.body.online_reason().unwrap_or_default()
+                    ),
                     theme.dim,
                 ));
                 lines.push(Line::styled(
@@ -245,9 +456,9 @@ fn rows(rows: &[String]) -> String {
 
 fn footer<'a>(app: &App, confirm: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![Line::raw("")];
-    if confirm.destructive() {
+    if let Some(why) = confirm.deliberate() {
         lines.push(Line::styled(
-            "✖ this plan destroys data: the focus starts on Cancel",
+            format!("✖ {why}: it runs only from its Run button (Tab or → to Run, then Enter)"),
             theme.danger,
         ));
     }
@@ -270,7 +481,7 @@ fn footer<'a>(app: &App, confirm: &Confirm, theme: &Theme) -> Vec<Line<'a>> {
         }
     };
     let run_label = format!("Run {} step(s)", confirm.steps.len());
-    let keys = if app.target.protected {
+    let keys = if app.target.protected || confirm.deliberate().is_some() {
         "   Enter: focused button · Tab switch · ↑↓ scroll · Esc cancel"
     } else {
         "   y run · n cancel · Enter: focused button · Tab switch · ↑↓ scroll"

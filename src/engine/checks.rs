@@ -8,20 +8,43 @@
 
 use std::collections::{HashMap, HashSet};
 
-use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 use tokio_postgres::Client;
 
-use crate::cli::commands::Workspace;
 use crate::config::{redact, ResolvedUrl, Settings};
 use crate::db::diff::{diff, SchemaDiff};
-use crate::db::exec::{self, Cancel, Target};
 use crate::db::introspect::{self, Options, Snapshot};
 use crate::db::shadow::Shadow;
 use crate::db::version_table::VersionTable;
 use crate::db::{self, ConnectOptions};
+use crate::engine::alembic::AlembicCommand;
+use crate::engine::exec::{self, Cancel, Target};
+use crate::engine::prepare;
+use crate::engine::render::{render_cache, Renderer};
+use crate::engine::script::StepScript;
+use crate::engine::EngineError;
 use crate::graph::{Direction, RevisionMap, Step};
-use crate::render::{AlembicCommand, StepScript};
+use crate::workspace::Workspace;
+
+type Result<T> = std::result::Result<T, EngineError>;
+
+/// `bail!` for checks: the check could not be carried out, for this reason.
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err(EngineError::Check(format!($($arg)*)))
+    };
+}
+
+/// Adds what the check was doing to an error's message.
+trait Doing<T> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: std::fmt::Display> Doing<T> for std::result::Result<T, E> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| EngineError::Check(format!("{}: {e}", what())))
+    }
+}
 
 /// What `drift` found.
 #[derive(Debug, Clone, Serialize)]
@@ -80,7 +103,7 @@ impl VerifyReport {
 fn shadow_for(settings: &Settings, url: &ResolvedUrl) -> Result<Shadow> {
     let admin = match &settings.shadow_url {
         Some(shadow) => shadow,
-        None if settings.read_only => bail!(
+        None if settings.read_only => fail!(
             "profile {} is read_only: set shadow_url to a server where a throwaway database may \
              be created",
             settings.profile.as_deref().unwrap_or("(none)")
@@ -107,13 +130,8 @@ fn render(
     if steps.is_empty() {
         return Ok(Vec::new());
     }
-    crate::cli::migrate::render_for_profile(
-        ws,
-        settings,
-        shadow,
-        steps,
-        crate::cli::migrate::default_render_cache(),
-    )
+    let renderer = Renderer::new(ws, settings, shadow, render_cache());
+    prepare::render(ws, settings, &renderer, steps)
 }
 
 /// The executor's target for the shadow: the profile's timeouts and transaction mode, writable,
@@ -132,9 +150,7 @@ fn shadow_target(ws: &Workspace, settings: &Settings, shadow: &ResolvedUrl) -> T
 async fn run_scripts(target: &Target, scripts: &[StepScript], cancel: &Cancel) -> Result<()> {
     // Progress events are not shown for the shadow; the failure carries what matters.
     let (events, _) = tokio::sync::mpsc::unbounded_channel();
-    exec::execute(target, scripts, &events, cancel)
-        .await
-        .map_err(anyhow::Error::new)
+    Ok(exec::execute(target, scripts, &events, cancel).await?)
 }
 
 async fn snapshot(client: &Client, url: &ResolvedUrl, options: &Options) -> Result<Snapshot> {
@@ -148,7 +164,7 @@ fn plan_to_rows(map: &RevisionMap, rows: &[String]) -> Result<Vec<Step>> {
     for row in rows {
         let more = map
             .plan_upgrade(&current, row)
-            .with_context(|| format!("planning the shadow's upgrade to {row}"))?;
+            .doing(|| format!("planning the shadow's upgrade to {row}"))?;
         if let Some(last) = more.last() {
             current = last.heads_after.clone();
         }
@@ -158,10 +174,7 @@ fn plan_to_rows(map: &RevisionMap, rows: &[String]) -> Result<Vec<Step>> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
+    crate::engine::runtime()
 }
 
 /// Runs `work` against a freshly created shadow and drops the shadow afterwards, also when the
@@ -175,9 +188,9 @@ async fn with_shadow<T>(
     let dropped = shadow.drop_database().await;
     match (result, dropped) {
         (Ok(value), Ok(())) => Ok(value),
-        (Ok(_), Err(e)) => Err(anyhow!(e)),
+        (Ok(_), Err(e)) => Err(EngineError::Check(e.to_string())),
         (Err(e), Ok(())) => Err(e),
-        (Err(e), Err(d)) => Err(e.context(format!("and then: {d}"))),
+        (Err(e), Err(d)) => Err(EngineError::Check(format!("{e}; and then: {d}"))),
     }
 }
 
@@ -202,7 +215,7 @@ pub fn drift(
         .await?;
         let rows = table.read(&client, &url.url).await?;
         let snap = snapshot(&client, url, &options).await?;
-        anyhow::Ok((rows, snap))
+        Ok::<_, EngineError>((rows, snap))
     })?;
     let steps = plan_to_rows(&ws.map, &rows)?;
     let shadow = shadow_for(settings, url)?;
@@ -217,7 +230,7 @@ pub fn drift(
         progress(&format!("applying them to shadow database {}", shadow.name));
         run_scripts(&target, &scripts, cancel)
             .await
-            .context("building the shadow database from the history")?;
+            .doing(|| "building the shadow database from the history".to_owned())?;
         let client = db::connect(&shadow.url, ConnectOptions { read_only: false }).await?;
         snapshot(&client, &shadow.url, &options).await
     }))?;
@@ -254,12 +267,12 @@ fn verify_plan(map: &RevisionMap, range: Option<&str>) -> Result<VerifyPlan> {
             let upper = if upper.is_empty() { "heads" } else { upper };
             let steps = map
                 .plan_upgrade(&[], upper)
-                .with_context(|| format!("planning the upgrade to {upper}"))?;
+                .doing(|| format!("planning the upgrade to {upper}"))?;
             let before: HashSet<String> = if lower.is_empty() || lower == "base" {
                 HashSet::new()
             } else {
                 map.plan_upgrade(&[], lower)
-                    .with_context(|| format!("planning the upgrade to {lower}"))?
+                    .doing(|| format!("planning the upgrade to {lower}"))?
                     .into_iter()
                     .map(|s| s.revision)
                     .collect()
@@ -276,7 +289,7 @@ fn verify_plan(map: &RevisionMap, range: Option<&str>) -> Result<VerifyPlan> {
             let named: HashSet<String> = map.resolve(id)?.into_iter().collect();
             let steps = map
                 .plan_upgrade(&[], id)
-                .with_context(|| format!("planning the upgrade to {id}"))?;
+                .doing(|| format!("planning the upgrade to {id}"))?;
             let checked = steps
                 .iter()
                 .enumerate()
@@ -312,7 +325,7 @@ pub fn verify(
 ) -> Result<VerifyReport> {
     let plan = verify_plan(&ws.map, range)?;
     if plan.checked.is_empty() {
-        bail!("no revision to verify in {}", range.unwrap_or("base:heads"));
+        fail!("no revision to verify in {}", range.unwrap_or("base:heads"));
     }
     let shadow = shadow_for(settings, url)?;
     progress(&format!(
@@ -347,19 +360,19 @@ pub fn verify(
         let mut done = 0usize;
         for (i, up) in ups.iter().enumerate() {
             if cancel.is_cancelled() {
-                bail!("cancelled");
+                fail!("cancelled");
             }
             let revision = up.step.revision.clone();
             if !plan.checked.contains(&i) {
                 run_scripts(&target, std::slice::from_ref(up), cancel)
                     .await
-                    .with_context(|| format!("upgrading the shadow through {revision}"))?;
+                    .doing(|| format!("upgrading the shadow through {revision}"))?;
                 continue;
             }
             done += 1;
             progress(&format!("verifying {revision} ({done}/{total})"));
             let Some(down) = downs.get(&revision) else {
-                bail!("no downgrade was rendered for {revision}");
+                fail!("no downgrade was rendered for {revision}");
             };
             let mut check = RevisionCheck {
                 revision: revision.clone(),

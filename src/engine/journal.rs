@@ -5,10 +5,14 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::render::{direction_word, StepBody, StepScript};
+use crate::analysis::{self, AppliedHash, Finding, LintOptions};
+use crate::config::{self, ResolvedUrl};
+use crate::engine::render::sha256_hex;
+use crate::engine::script::{direction_word, StepBody, StepScript};
+use crate::engine::EngineError;
+use crate::project::Revision;
 
 /// One executed step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,8 +29,12 @@ pub struct Entry {
     /// The statements as sent (for online-only steps: the alembic command).
     pub statements: Vec<String>,
     pub duration_ms: u64,
-    /// `applied`, `failed`, `cancelled`, or `rolled-back` (with `transaction: plan`: it ran, but
-    /// a later step failed before the plan's COMMIT).
+    /// `started` (the intent line written before the step begins: a step with no later line
+    /// was interrupted — a killed run — and the version table says whether it committed),
+    /// then one of `applied` (committed), `failed` / `cancelled` (rolled back), `rolled-back`
+    /// (with `transaction: plan`: it ran, but a later step failed before the plan's COMMIT) or
+    /// `partial` (statements run outside a transaction had committed when the step failed:
+    /// `error` says which).
     pub outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -112,8 +120,9 @@ impl Journal {
     }
 
     /// The journal in the data dir (`journal.jsonl`).
-    pub fn default_location() -> Result<Journal> {
-        Ok(Journal::at(crate::paths::data_dir()?.join("journal.jsonl")))
+    pub fn default_location() -> Result<Journal, EngineError> {
+        let dir = crate::paths::data_dir().map_err(|e| EngineError::Check(format!("{e:#}")))?;
+        Ok(Journal::at(dir.join("journal.jsonl")))
     }
 
     pub fn path(&self) -> &Path {
@@ -121,39 +130,93 @@ impl Journal {
     }
 
     /// Appends one line and fsyncs it.
-    pub fn append(&self, entry: &Entry) -> Result<()> {
+    pub fn append(&self, entry: &Entry) -> Result<(), EngineError> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| EngineError::io(format!("creating {}", dir.display()), e))?;
         }
-        let mut line = serde_json::to_vec(entry).context("encoding a journal entry")?;
+        // An Entry is plain strings and numbers: encoding cannot fail.
+        let mut line = serde_json::to_vec(entry).unwrap_or_default();
         line.push(b'\n');
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
-            .with_context(|| format!("opening {}", self.path.display()))?;
+            .map_err(|e| EngineError::io(format!("opening {}", self.path.display()), e))?;
         file.write_all(&line)
             .and_then(|()| file.sync_all())
-            .with_context(|| format!("writing {}", self.path.display()))
+            .map_err(|e| EngineError::io(format!("writing {}", self.path.display()), e))
     }
 
     /// Every readable entry, oldest first; lines that do not parse (a torn last line after a
     /// crash) are skipped. A missing journal is empty.
-    pub fn read_all(&self) -> Result<Vec<Entry>> {
+    pub fn read_all(&self) -> Result<Vec<Entry>, EngineError> {
+        let reading = |e| EngineError::io(format!("reading {}", self.path.display()), e);
         let file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", self.path.display())),
+            Err(e) => return Err(reading(e)),
         };
         let mut entries = Vec::new();
         for line in std::io::BufReader::new(file).lines() {
-            let line = line.with_context(|| format!("reading {}", self.path.display()))?;
+            let line = line.map_err(reading)?;
             if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
                 entries.push(entry);
             }
         }
         Ok(entries)
     }
+}
+
+/// The upgrades the journal recorded as applied to the database this run points at (matched
+/// by the redacted URL, as the journal stores it), oldest first.
+pub fn applied_hashes(entries: &[Entry], target: &str) -> Vec<AppliedHash> {
+    entries
+        .iter()
+        .filter(|e| e.target == target && e.direction == "upgrade" && e.outcome == "applied")
+        .filter(|e| !e.file_sha256.is_empty())
+        .map(|e| AppliedHash {
+            revision: e.revision.clone(),
+            file_sha256: e.file_sha256.clone(),
+        })
+        .collect()
+}
+
+/// `edited-after-apply` against `journal` for the database at `url`: each revision whose file
+/// no longer hashes to what was applied there. Problems (an unreadable journal or file) go to
+/// `warn` and skip what they concern.
+pub fn edited_since_applied(
+    journal: &Journal,
+    url: &ResolvedUrl,
+    revs: &[&Revision],
+    opts: &LintOptions,
+    warn: &mut dyn FnMut(String),
+) -> Vec<Finding> {
+    let journal = match journal.read_all() {
+        Ok(entries) if !entries.is_empty() => entries,
+        Ok(_) => return Vec::new(),
+        Err(err) => {
+            warn(format!("edited-after-apply skipped: {err:#}"));
+            return Vec::new();
+        }
+    };
+    let applied = applied_hashes(&journal, &config::redact(&url.url));
+    let mut found = Vec::new();
+    for rev in revs {
+        if !applied.iter().any(|a| a.revision == rev.id) {
+            continue;
+        }
+        match std::fs::read(&rev.path) {
+            Ok(bytes) => found.extend(analysis::edited_after_apply(
+                rev,
+                &sha256_hex(&bytes),
+                &applied,
+                opts,
+            )),
+            Err(err) => warn(format!("{}: cannot read: {err}", rev.path.display())),
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -6,72 +6,22 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::analysis::sql_split;
-use crate::cli::commands::Workspace;
 use crate::config::{ResolvedUrl, Settings};
-use crate::db::version_table::{quote_literal, VersionTable};
+use crate::db::version_table::VersionTable;
+use crate::engine::alembic::AlembicCommand;
+use crate::engine::script::{
+    direction_word, version_statements, DecidedBy, ScriptStatement, StatementKind, StepBody,
+    StepScript,
+};
+use crate::engine::EngineError;
 use crate::graph::{Direction, RevisionMap, Step};
-
-/// What a statement is for: the revision's own SQL, or our bookkeeping of the version table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatementKind {
-    /// From the revision's `upgrade()` / `downgrade()`, as alembic rendered it.
-    Body,
-    /// A version-table statement; `expect_rows` is how many rows it must touch (None: DDL).
-    VersionTable { expect_rows: Option<u64> },
-}
-
-/// One statement as it will run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScriptStatement {
-    pub text: String,
-    /// Runs alone outside any transaction (alembic's `autocommit_block`, e.g. CREATE INDEX
-    /// CONCURRENTLY), so a failure after it cannot roll it back.
-    pub autocommit: bool,
-    pub kind: StatementKind,
-}
-
-/// How a step will run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepBody {
-    /// Exactly these statements, in order.
-    Sql(Vec<ScriptStatement>),
-    /// Offline rendering failed (the revision needs a live connection, e.g. `op.get_bind()`):
-    /// the step runs through the alembic command online; `reason` is alembic's error, `target`
-    /// the argument of the one `alembic upgrade|downgrade` that runs exactly this step (None when
-    /// no single command does, e.g. one branch of a branch point).
-    OnlineOnly {
-        reason: String,
-        target: Option<String>,
-    },
-}
-
-/// A plan step with what it will run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepScript {
-    pub step: Step,
-    /// sha256 of the revision file when rendered (the journal records it).
-    pub file_sha256: String,
-    pub body: StepBody,
-}
-
-impl StepScript {
-    /// The statements of an exact step (empty for online-only steps).
-    pub fn statements(&self) -> &[ScriptStatement] {
-        match &self.body {
-            StepBody::Sql(s) => s,
-            StepBody::OnlineOnly { .. } => &[],
-        }
-    }
-}
+use crate::workspace::Workspace;
 
 /// A rendered body: the revision's statements without version-table bookkeeping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,133 +29,27 @@ struct CachedBody {
     statements: Vec<ScriptStatement>,
 }
 
-/// How to run the profile's alembic command for this project: in the ini's directory, with
-/// `-c`/`-n` as the CLI was given them and the target's URL in `DATABASE_URL`.
-#[derive(Debug, Clone)]
-pub struct AlembicCommand {
-    ini_dir: PathBuf,
-    ini_name: String,
-    section: String,
-    command: Vec<String>,
-    database_url: String,
-    env: Vec<(String, String)>,
-}
-
-impl AlembicCommand {
-    pub fn new(ws: &Workspace, settings: &Settings, url: &ResolvedUrl) -> AlembicCommand {
-        let config = &ws.project.config;
-        AlembicCommand {
-            ini_dir: config.ini_dir().to_path_buf(),
-            ini_name: config.ini_path().file_name().map_or_else(
-                || "alembic.ini".to_owned(),
-                |n| n.to_string_lossy().into_owned(),
-            ),
-            section: config.section.clone(),
-            command: settings.alembic.clone(),
-            database_url: url.url.clone(),
-            env: settings
-                .alembic_env
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        }
-    }
-
-    /// The command line for `args`.
-    pub fn command(&self, args: &[String]) -> Command {
-        let (program, rest) = match self.command.split_first() {
-            Some((p, rest)) => (p.clone(), rest.to_vec()),
-            None => ("alembic".to_owned(), Vec::new()),
-        };
-        let mut cmd = Command::new(program);
-        cmd.args(rest).arg("-c").arg(&self.ini_name);
-        if self.section != "alembic" {
-            cmd.arg("-n").arg(&self.section);
-        }
-        cmd.args(args)
-            .current_dir(&self.ini_dir)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("DATABASE_URL", &self.database_url)
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    /// The command as the user configured it, for messages.
-    pub fn text(&self) -> String {
-        self.command.join(" ")
-    }
-}
-
 /// How to run alembic for this project, and what the rendered SQL depends on.
 pub struct Renderer {
     alembic: AlembicCommand,
     version_table: VersionTable,
-    env_sha256: String,
+    /// What every step's SQL depends on beyond its own file: env.py, alembic.ini, the alembic
+    /// command and the environment the profile gives it.
+    project_sha256: String,
     /// Revision id → (file, sha256 of its content).
     files: HashMap<String, (PathBuf, String)>,
     cache_dir: Option<PathBuf>,
     memory: Mutex<HashMap<String, CachedBody>>,
-    ancestry: Ancestry,
+    /// Parents of each revision through `down_revision` (not depends_on), as alembic's offline
+    /// ranges follow them; the workspace's map answers everything else.
+    parents: HashMap<String, Option<String>>,
 }
 
-/// The parents of each revision (without depends_on), to pick alembic ranges.
-struct Ancestry {
-    down: HashMap<String, Vec<String>>,
-}
-
-impl Ancestry {
-    /// Every revision above `rev` (all of them for `base`), `rev` excluded.
-    fn descendants_of(&self, rev: &str) -> std::collections::HashSet<String> {
-        let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (child, parents) in &self.down {
-            for p in parents {
-                children.entry(p.as_str()).or_default().push(child.as_str());
-            }
-        }
-        if rev == "base" {
-            return self.down.keys().cloned().collect();
-        }
-        let mut seen = std::collections::HashSet::new();
-        let mut stack: Vec<&str> = children.get(rev).cloned().unwrap_or_default();
-        while let Some(r) = stack.pop() {
-            if seen.insert(r.to_owned()) {
-                stack.extend(children.get(r).into_iter().flatten().copied());
-            }
-        }
-        seen
-    }
-
-    /// Every revision below any of `revs`, the `revs` themselves excluded unless below another.
-    fn strict_ancestors_of(&self, revs: &[&str]) -> std::collections::HashSet<String> {
-        let mut seen = std::collections::HashSet::new();
-        let mut stack: Vec<&str> = revs
-            .iter()
-            .flat_map(|r| self.down.get(*r).into_iter().flatten().map(String::as_str))
-            .collect();
-        while let Some(r) = stack.pop() {
-            if seen.insert(r.to_owned()) {
-                stack.extend(self.down.get(r).into_iter().flatten().map(String::as_str));
-            }
-        }
-        seen
-    }
-
-    /// Is `a` an ancestor of `b` (or `b` itself)?
-    fn reaches(&self, b: &str, a: &str) -> bool {
-        let mut stack = vec![b.to_owned()];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(rev) = stack.pop() {
-            if rev == a {
-                return true;
-            }
-            if seen.insert(rev.clone()) {
-                if let Some(down) = self.down.get(&rev) {
-                    stack.extend(down.iter().cloned());
-                }
-            }
-        }
-        false
-    }
+/// The render cache in the data dir (None when there is no data dir: memory only).
+pub fn render_cache() -> Option<PathBuf> {
+    crate::paths::data_dir()
+        .ok()
+        .map(|d| d.join("render-cache"))
 }
 
 /// sha256 of bytes, as lowercase hex.
@@ -241,20 +85,28 @@ impl Renderer {
             .iter()
             .map(|r| (r.id.clone(), (r.path.clone(), file_sha256(&r.path))))
             .collect();
-        let down = ws
-            .project
-            .revisions
-            .iter()
-            .map(|r| (r.id.clone(), r.down_revisions.clone()))
+        let parents = ws
+            .map
+            .revisions()
+            .map(|n| (n.id().to_owned(), n.down_revisions().first().cloned()))
             .collect();
+        let alembic = AlembicCommand::new(ws, settings, url);
         Renderer {
-            alembic: AlembicCommand::new(ws, settings, url),
             version_table: VersionTable::of(settings),
-            env_sha256: file_sha256(&config.script_location.join("env.py")),
+            project_sha256: sha256_hex(
+                format!(
+                    "{}|{}|{:?}",
+                    file_sha256(&config.script_location.join("env.py")),
+                    file_sha256(config.ini_path()),
+                    alembic.inputs()
+                )
+                .as_bytes(),
+            ),
             files,
             cache_dir,
             memory: Mutex::new(HashMap::new()),
-            ancestry: Ancestry { down },
+            parents,
+            alembic,
         }
     }
 
@@ -267,11 +119,9 @@ impl Renderer {
         let file = self.files.get(revision).map_or("", |(_, sha)| sha.as_str());
         sha256_hex(
             format!(
-                "v1|postgresql|{}|{revision}|{file}|{}|{:?}",
+                "v2|postgresql|{}|{revision}|{file}|{}",
                 direction_word(direction),
-                self.env_sha256,
-                // An env.py may read them, and what it renders with them.
-                self.alembic.env
+                self.project_sha256
             )
             .as_bytes(),
         )
@@ -307,7 +157,11 @@ impl Renderer {
 
     /// The statements of every step. Steps whose offline rendering fails come back online-only;
     /// an alembic command that cannot be started at all is an error.
-    pub fn render(&self, map: &RevisionMap, steps: &[Step]) -> Result<Vec<StepScript>> {
+    pub fn render(
+        &self,
+        map: &RevisionMap,
+        steps: &[Step],
+    ) -> Result<Vec<StepScript>, EngineError> {
         let mut bodies: Vec<Option<Result<CachedBody, String>>> = steps
             .iter()
             .map(|s| {
@@ -316,7 +170,7 @@ impl Renderer {
             })
             .collect();
         while let Some(first) = bodies.iter().position(Option::is_none) {
-            let (start, end) = self.range_for(steps, &bodies, first);
+            let (start, end) = self.range_for(map, steps, &bodies, first);
             let direction = steps[first].direction;
             let outcome = self.run_offline(direction, &start, &end)?;
             for rendered in &outcome.steps {
@@ -373,10 +227,12 @@ impl Renderer {
                     }
                     Some(Err(reason)) => StepBody::OnlineOnly {
                         reason,
+                        by: DecidedBy::Alembic,
                         target: online_target(map, step),
                     },
                     None => StepBody::OnlineOnly {
                         reason: "not rendered".to_owned(),
+                        by: DecidedBy::Alembic,
                         target: online_target(map, step),
                     },
                 };
@@ -393,6 +249,7 @@ impl Renderer {
     /// following unrendered steps of the same direction as one range can.
     fn range_for(
         &self,
+        map: &RevisionMap,
         steps: &[Step],
         bodies: &[Option<Result<CachedBody, String>>],
         first: usize,
@@ -407,10 +264,10 @@ impl Renderer {
                 .map(|(s, _)| s.revision.as_str())
         };
         let parent = |rev: &str| {
-            self.ancestry
-                .down
+            self.parents
                 .get(rev)
-                .and_then(|d| d.first().cloned())
+                .cloned()
+                .flatten()
                 .unwrap_or_else(|| "base".to_owned())
         };
         match step.direction {
@@ -421,13 +278,13 @@ impl Renderer {
                 // steps outside the plan (cached too) beats a second process.
                 let missing: Vec<&str> = missing().collect();
                 let start = parent(&step.revision);
-                let above = self.ancestry.descendants_of(&start);
+                let above = map.descendants_of(&start);
                 let start = if start == "base" || missing.iter().all(|r| above.contains(*r)) {
                     start
                 } else {
                     "base".to_owned()
                 };
-                let below = self.ancestry.strict_ancestors_of(&missing);
+                let below = map.strict_ancestors_of(&missing);
                 let tips: Vec<&&str> = missing.iter().filter(|r| !below.contains(**r)).collect();
                 let end = match tips.as_slice() {
                     [one] => (**one).to_owned(),
@@ -437,7 +294,7 @@ impl Renderer {
             }
             Direction::Downgrade => {
                 let last = missing()
-                    .filter(|r| self.ancestry.reaches(&step.revision, r))
+                    .filter(|r| map.is_ancestor(r, &step.revision))
                     .last()
                     .unwrap_or(&step.revision)
                     .to_owned();
@@ -446,19 +303,18 @@ impl Renderer {
         }
     }
 
-    fn run_offline(&self, direction: Direction, start: &str, end: &str) -> Result<Offline> {
+    fn run_offline(
+        &self,
+        direction: Direction,
+        start: &str,
+        end: &str,
+    ) -> Result<Offline, EngineError> {
         let args = vec![
             direction_word(direction).to_owned(),
             format!("{start}:{end}"),
             "--sql".to_owned(),
         ];
-        let out = self.alembic.command(&args).output().with_context(|| {
-            format!(
-                "cannot run the alembic command `{}` in {} (set `alembic:` in the profile)",
-                self.alembic.text(),
-                self.alembic.ini_dir.display()
-            )
-        })?;
+        let out = self.alembic.output(&args)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let mut parsed = parse_offline(&stdout, direction, &self.version_table);
         if !out.status.success() {
@@ -497,13 +353,6 @@ pub fn online_target(map: &RevisionMap, step: &Step) -> Option<String> {
         };
         plan.is_ok_and(|p| p.len() == 1 && &p[0] == step)
     })
-}
-
-pub fn direction_word(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Upgrade => "upgrade",
-        Direction::Downgrade => "downgrade",
-    }
 }
 
 /// alembic's error, from its stderr: the last lines, where Python puts the exception.
@@ -661,62 +510,6 @@ fn is_version_statement(bare: &str, vt: &VersionTable) -> bool {
         }) || flat.starts_with(&format!("CREATE TABLE {t} ( version_num VARCHAR("))
             || flat == format!("DROP TABLE {t}")
     })
-}
-
-/// Our version-table statements for a step, as alembic's HeadMaintainer would write them: rows
-/// that go are updated into rows that come where they can, the rest deleted or inserted. Each
-/// must touch exactly one row.
-pub fn version_statements(vt: &VersionTable, step: &Step) -> Vec<ScriptStatement> {
-    let table = vt.qualified();
-    let gone: Vec<&String> = step
-        .heads_before
-        .iter()
-        .filter(|r| !step.heads_after.contains(r))
-        .collect();
-    let came: Vec<&String> = step
-        .heads_after
-        .iter()
-        .filter(|r| !step.heads_before.contains(r))
-        .collect();
-    let mut out = Vec::new();
-    let row = |text: String| ScriptStatement {
-        text,
-        autocommit: false,
-        kind: StatementKind::VersionTable {
-            expect_rows: Some(1),
-        },
-    };
-    if step.heads_before.is_empty() {
-        out.push(ScriptStatement {
-            text: format!(
-                "CREATE TABLE IF NOT EXISTS {table} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {} PRIMARY KEY (version_num)\n)",
-                crate::db::version_table::quote_ident(&format!("{}_pkc", vt.table))
-            ),
-            autocommit: false,
-            kind: StatementKind::VersionTable { expect_rows: None },
-        });
-    }
-    let pairs = gone.len().min(came.len());
-    for old in &gone[pairs..] {
-        out.push(row(format!(
-            "DELETE FROM {table} WHERE version_num = {}",
-            quote_literal(old)
-        )));
-    }
-    for (old, new) in gone.iter().zip(&came).take(pairs) {
-        out.push(row(format!(
-            "UPDATE {table} SET version_num = {} WHERE version_num = {}",
-            quote_literal(new),
-            quote_literal(old)
-        )));
-    }
-    for new in &came[pairs..] {
-        out.push(row(format!(
-            "INSERT INTO {table} (version_num) VALUES ({})",
-            quote_literal(new)
-        )));
-    }
-    out
 }
 
 #[cfg(test)]

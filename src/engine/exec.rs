@@ -17,9 +17,10 @@ use tokio_postgres::SimpleQueryMessage;
 use crate::config::{redact, ResolvedUrl, Settings, TransactionMode};
 use crate::db::version_table::VersionTable;
 use crate::db::{self, ConnectOptions, Session};
+use crate::engine::alembic::AlembicCommand;
+use crate::engine::journal::{self, Journal};
+use crate::engine::script::{direction_word, StatementKind, StepBody, StepScript};
 use crate::graph::Step;
-use crate::journal::{self, Journal};
-use crate::render::{direction_word, AlembicCommand, StatementKind, StepBody, StepScript};
 
 /// What the executor reports while it works, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +61,8 @@ pub enum Event {
         index: usize,
         elapsed: Duration,
     },
-    /// The plan stopped on this failure (the failing step was rolled back).
+    /// The plan stopped on this failure; its message says what was rolled back and what stays
+    /// committed.
     Failed(ExecFailure),
     /// The plan stopped because it was cancelled; `step` was rolled back.
     Cancelled {
@@ -221,6 +223,10 @@ async fn run(
         vt: target.version_table(),
         vt_seen: false,
         in_tx: false,
+        scripts,
+        finished_uncommitted: Vec::new(),
+        committed_steps: 0,
+        committed_in_step: 0,
     };
     // A killed migrator's running statement then stops within a second (PostgreSQL 14+ checks
     // the client socket), instead of holding its locks until the statement ends by itself.
@@ -234,87 +240,54 @@ async fn run(
         steps: scripts.len(),
     });
     let per_plan = target.settings.transaction == TransactionMode::Plan;
-    // With `transaction: plan` nothing is durable until a COMMIT, so steps are journaled when
-    // their transaction ends: applied, or rolled back when a later step failed.
-    let mut uncommitted: Vec<(usize, Duration)> = Vec::new();
     for (index, script) in scripts.iter().enumerate() {
         let step_started = Instant::now();
-        let _ = events.send(Event::StepStarted {
-            index,
-            of: scripts.len(),
-            step: script.step.clone(),
-        });
-        let outcome = match &script.body {
-            StepBody::Sql(_) => exec.sql_step(index, script, !per_plan).await,
-            StepBody::OnlineOnly {
-                target: alembic_target,
-                ..
-            } => {
-                // alembic opens its own connection: our transaction must not hold the table.
-                match exec.commit().await {
-                    Ok(()) => {
-                        for (i, elapsed) in uncommitted.drain(..) {
-                            record(target, &scripts[i], elapsed, "applied", None)?;
-                        }
-                        exec.online_step(index, script, alembic_target.as_deref())
-                            .await
-                    }
-                    Err(e) => Err(e),
-                }
+        exec.committed_in_step = 0;
+        // The intent line comes first: a killed run leaves a record of the step it was in, and
+        // a journal that cannot be written stops the plan before the step, not after its commit.
+        let outcome = match record(target, script, Duration::ZERO, "started", None) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let _ = events.send(Event::StepStarted {
+                    index,
+                    of: scripts.len(),
+                    step: script.step.clone(),
+                });
+                exec.run_step(index, script).await
             }
-        };
-        let last = index + 1 == scripts.len();
-        let outcome = match outcome {
-            Ok(()) if per_plan && last => exec.commit().await,
-            other => other,
         };
         let elapsed = step_started.elapsed();
-        match outcome {
-            Ok(()) if per_plan && !last => uncommitted.push((index, elapsed)),
-            Ok(()) => {
-                for (i, earlier) in uncommitted.drain(..) {
-                    record(target, &scripts[i], earlier, "applied", None)?;
-                }
-                if let Err(e) = record(target, script, elapsed, "applied", None) {
-                    exec.rollback().await;
-                    return Err(e);
-                }
-            }
-            Err(mut failure) => {
-                exec.rollback().await;
-                failure.step.get_or_insert(index);
-                failure
-                    .revision
-                    .get_or_insert_with(|| script.step.revision.clone());
-                if !uncommitted.is_empty() {
-                    failure
-                        .message
-                        .push_str(" (the whole plan was rolled back: transaction: plan)");
-                }
-                let word = if failure.cancelled {
-                    "cancelled"
+        let outcome = match outcome {
+            Ok(Ran::InTransaction) => {
+                exec.finished_uncommitted.push((index, elapsed));
+                if per_plan && index + 1 < scripts.len() {
+                    Ok(())
                 } else {
-                    "failed"
-                };
-                let error = failure.to_string();
-                // Best effort: the failure itself is what the caller must see.
-                let _ = record(target, script, elapsed, word, Some(error.clone()));
-                for (i, earlier) in uncommitted.drain(..) {
-                    let _ = record(
-                        target,
-                        &scripts[i],
-                        earlier,
-                        "rolled-back",
-                        Some(error.clone()),
-                    );
+                    exec.commit().await
                 }
-                return Err(failure);
             }
+            // alembic committed it on its own connection.
+            Ok(Ran::Committed) => {
+                exec.committed_steps += 1;
+                record(target, script, elapsed, "applied", None)
+            }
+            Err(failure) => Err(failure),
+        };
+        if let Err(failure) = outcome {
+            return Err(exec.fail(index, script, elapsed, failure).await);
         }
         let _ = events.send(Event::StepDone { index, elapsed });
     }
     exec.unlock().await;
     Ok(started.elapsed())
+}
+
+/// How a step that succeeded left its work.
+enum Ran {
+    /// In the open transaction: committed with it.
+    InTransaction,
+    /// Already committed (alembic ran it on its own connection).
+    Committed,
 }
 
 /// Appends one step to the journal (when the target keeps one).
@@ -355,6 +328,15 @@ struct Executor<'a> {
     /// The version table is known to exist (saves a catalog lookup per check).
     vt_seen: bool,
     in_tx: bool,
+    scripts: &'a [StepScript],
+    /// Steps finished inside the open transaction: journaled `applied` when it commits, or
+    /// `rolled-back` when it does not.
+    finished_uncommitted: Vec<(usize, Duration)>,
+    /// Steps of this plan that are committed.
+    committed_steps: usize,
+    /// Statements of the running step that are already committed (an autocommit statement
+    /// commits everything before it): a failure after them leaves the step partly applied.
+    committed_in_step: usize,
 }
 
 /// The server's error as an [`ExecFailure`].
@@ -530,12 +512,106 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// Commits the open transaction and journals, at that moment, the steps it held: the
+    /// journal says what the database now holds.
     async fn commit(&mut self) -> Result<(), ExecFailure> {
         if self.in_tx {
             self.query("COMMIT").await?;
             self.in_tx = false;
         }
+        for (i, elapsed) in std::mem::take(&mut self.finished_uncommitted) {
+            self.committed_steps += 1;
+            record(self.target, &self.scripts[i], elapsed, "applied", None).map_err(|mut e| {
+                e.message
+                    .push_str(" (the step IS committed: the version table says so)");
+                e
+            })?;
+        }
         Ok(())
+    }
+
+    /// Runs one step: its statements in the open transaction, or alembic online.
+    async fn run_step(&mut self, index: usize, script: &StepScript) -> Result<Ran, ExecFailure> {
+        match &script.body {
+            StepBody::Sql(_) => {
+                self.sql_step(index, script).await?;
+                Ok(Ran::InTransaction)
+            }
+            StepBody::OnlineOnly {
+                target: alembic_target,
+                ..
+            } => {
+                // alembic opens its own connection: our transaction must not hold the table.
+                self.commit().await?;
+                self.online_step(index, script, alembic_target.as_deref())
+                    .await?;
+                Ok(Ran::Committed)
+            }
+        }
+    }
+
+    /// Rolls back what is open, journals the failing step and the steps that went with the
+    /// transaction, and words the failure after what really happened.
+    async fn fail(
+        &mut self,
+        index: usize,
+        script: &StepScript,
+        elapsed: Duration,
+        mut failure: ExecFailure,
+    ) -> ExecFailure {
+        self.rollback().await;
+        failure.step.get_or_insert(index);
+        failure
+            .revision
+            .get_or_insert_with(|| script.step.revision.clone());
+        let rolled_back: Vec<(usize, Duration)> = std::mem::take(&mut self.finished_uncommitted)
+            .into_iter()
+            .filter(|(i, _)| *i != index)
+            .collect();
+        if !rolled_back.is_empty() {
+            let which = rolled_back
+                .iter()
+                .map(|(i, _)| (i + 1).to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            if self.committed_steps == 0 {
+                failure.message.push_str(&format!(
+                    " (the whole plan was rolled back: steps {which} ran in its one transaction)"
+                ));
+            } else {
+                failure.message.push_str(&format!(
+                    " (steps {which} were rolled back with it; the {} step(s) before them are \
+                     committed)",
+                    self.committed_steps
+                ));
+            }
+        }
+        let word = if self.committed_in_step > 0 {
+            failure.message.push_str(&format!(
+                "; statements 1–{} of this step ran outside a transaction and stay committed, \
+                 while the version table still says [{}]",
+                self.committed_in_step,
+                script.step.heads_before.join(", ")
+            ));
+            "partial"
+        } else if failure.cancelled {
+            "cancelled"
+        } else {
+            "failed"
+        };
+        let error = failure.to_string();
+        // Best effort: the failure itself is what the caller must see.
+        let _ = record(self.target, script, elapsed, word, Some(error.clone()));
+        for (i, earlier) in rolled_back {
+            let _ = record(
+                self.target,
+                &self.scripts[i],
+                earlier,
+                "rolled-back",
+                Some(error.clone()),
+            );
+        }
+        failure
     }
 
     async fn rollback(&mut self) {
@@ -601,12 +677,7 @@ impl Executor<'_> {
         })
     }
 
-    async fn sql_step(
-        &mut self,
-        index: usize,
-        script: &StepScript,
-        commit: bool,
-    ) -> Result<(), ExecFailure> {
+    async fn sql_step(&mut self, index: usize, script: &StepScript) -> Result<(), ExecFailure> {
         let statements = script.statements();
         self.begin().await?;
         self.check_rows(&script.step.heads_before, "before the step")
@@ -625,13 +696,16 @@ impl Executor<'_> {
                 // PostgreSQL refuses these inside a transaction block: commit what came before,
                 // run it alone under session-level timeouts, then carry on in a new transaction.
                 self.commit().await?;
+                self.committed_in_step = i;
                 let timeouts = self.timeouts("SESSION");
                 self.query(&timeouts).await?;
                 let result = self.query(&st.text).await;
                 let _ = self
                     .query("RESET lock_timeout; RESET statement_timeout")
                     .await;
-                result?
+                let touched = result?;
+                self.committed_in_step = i + 1;
+                touched
             } else {
                 self.begin().await?;
                 self.query(&st.text).await?
@@ -658,11 +732,7 @@ impl Executor<'_> {
         }
         self.begin().await?;
         self.check_rows(&script.step.heads_after, "after the step")
-            .await?;
-        if commit {
-            self.commit().await?;
-        }
-        Ok(())
+            .await
     }
 
     /// Runs a step through alembic online, output streamed, then checks the version table.
