@@ -259,7 +259,8 @@ async fn run(
         let elapsed = step_started.elapsed();
         let outcome = match outcome {
             Ok(Ran::InTransaction) => {
-                exec.finished_uncommitted.push((index, elapsed));
+                exec.finished_uncommitted
+                    .push((index, elapsed, exec.committed_in_step));
                 if per_plan && index + 1 < scripts.len() {
                     Ok(())
                 } else {
@@ -331,7 +332,8 @@ struct Executor<'a> {
     scripts: &'a [StepScript],
     /// Steps finished inside the open transaction: journaled `applied` when it commits, or
     /// `rolled-back` when it does not.
-    finished_uncommitted: Vec<(usize, Duration)>,
+    /// With each step: how many of its statements had committed before its end (autocommit).
+    finished_uncommitted: Vec<(usize, Duration, usize)>,
     /// Steps of this plan that are committed.
     committed_steps: usize,
     /// Statements of the running step that are already committed (an autocommit statement
@@ -519,7 +521,7 @@ impl Executor<'_> {
             self.query("COMMIT").await?;
             self.in_tx = false;
         }
-        for (i, elapsed) in std::mem::take(&mut self.finished_uncommitted) {
+        for (i, elapsed, _) in std::mem::take(&mut self.finished_uncommitted) {
             self.committed_steps += 1;
             record(self.target, &self.scripts[i], elapsed, "applied", None).map_err(|mut e| {
                 e.message
@@ -564,25 +566,35 @@ impl Executor<'_> {
         failure
             .revision
             .get_or_insert_with(|| script.step.revision.clone());
-        let rolled_back: Vec<(usize, Duration)> = std::mem::take(&mut self.finished_uncommitted)
-            .into_iter()
-            .filter(|(i, _)| *i != index)
-            .collect();
+        let rolled_back: Vec<(usize, Duration, usize)> =
+            std::mem::take(&mut self.finished_uncommitted)
+                .into_iter()
+                .filter(|(i, _, _)| *i != index)
+                .collect();
         if !rolled_back.is_empty() {
             let which = rolled_back
                 .iter()
-                .map(|(i, _)| (i + 1).to_string())
+                .map(|(i, _, _)| (i + 1).to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            if self.committed_steps == 0 {
+            let partly = rolled_back
+                .iter()
+                .any(|(_, _, committed)| *committed > 0);
+            if self.committed_steps == 0 && !partly {
                 failure.message.push_str(&format!(
                     " (the whole plan was rolled back: steps {which} ran in its one transaction)"
                 ));
             } else {
                 failure.message.push_str(&format!(
-                    " (steps {which} were rolled back with it; the {} step(s) before them are \
-                     committed)",
-                    self.committed_steps
+                    " (the version-table changes of steps {which} were rolled back with it; {} \
+                     step(s) before them are committed{})",
+                    self.committed_steps,
+                    if partly {
+                        ", and so are the statements those steps ran outside a transaction: the \
+                         journal marks them partial"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }
@@ -602,14 +614,19 @@ impl Executor<'_> {
         let error = failure.to_string();
         // Best effort: the failure itself is what the caller must see.
         let _ = record(self.target, script, elapsed, word, Some(error.clone()));
-        for (i, earlier) in rolled_back {
-            let _ = record(
-                self.target,
-                &self.scripts[i],
-                earlier,
-                "rolled-back",
-                Some(error.clone()),
-            );
+        for (i, earlier, committed) in rolled_back {
+            let (outcome, note) = if committed > 0 {
+                (
+                    "partial",
+                    format!(
+                        "statements 1–{committed} ran outside a transaction and stay committed; \
+                         the rest was rolled back by a later failure: {error}"
+                    ),
+                )
+            } else {
+                ("rolled-back", error.clone())
+            };
+            let _ = record(self.target, &self.scripts[i], earlier, outcome, Some(note));
         }
         failure
     }

@@ -83,11 +83,33 @@ impl Sandbox {
         (ws, settings, resolved)
     }
 
+    /// The journal's outcome lines (without the intent lines written before each step).
     fn journal(&self) -> Vec<serde_json::Value> {
+        self.journal_all()
+            .into_iter()
+            .filter(|e| e["outcome"] != "started")
+            .collect()
+    }
+
+    fn journal_all(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.data.path().join("journal.jsonl"))
             .unwrap_or_default()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// `revision outcome` for every journal line, intent lines included.
+    fn journal_lines(&self) -> Vec<String> {
+        self.journal_all()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["revision"].as_str().unwrap(),
+                    e["outcome"].as_str().unwrap()
+                )
+            })
             .collect()
     }
 }
@@ -777,7 +799,7 @@ fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
         .read_all()
         .unwrap();
     let outcomes: Vec<&str> = journal.iter().map(|e| e.outcome.as_str()).collect();
-    assert_eq!(outcomes, ["applied", "cancelled"]);
+    assert_eq!(outcomes, ["started", "applied", "started", "cancelled"]);
 }
 
 #[test]
@@ -882,12 +904,166 @@ fn transaction_plan_rolls_the_whole_plan_back_when_a_late_step_fails() {
         })
         .collect();
     assert_eq!(outcomes, ["c3 failed", "a1 rolled-back", "b2 rolled-back"]);
+    // Each step's intent was journaled before it began.
+    assert_eq!(
+        sb.journal_lines()[..3],
+        ["a1 started", "b2 started", "c3 started"]
+    );
     // The same plan per step keeps what succeeded before the failure.
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
     let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(table_exists(&url, "t2"));
     assert_eq!(version_rows(&url), ["b2"]);
+}
+
+#[test]
+fn transaction_plan_across_an_autocommit_block_commits_honestly_and_says_so() {
+    // Issue 12a: the CONCURRENTLY statement forces a COMMIT in the middle of the plan; a later
+    // failure must not be reported (or journaled) as a rollback of what that COMMIT kept.
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &[
+                "op.create_table(\"t2\", sa.Column(\"id\", sa.Integer()))",
+                "with op.get_context().autocommit_block():",
+                "    op.create_index(\"ix_t2_id\", \"t2\", [\"id\"], postgresql_concurrently=True)",
+            ],
+            &["op.drop_table(\"t2\")"],
+        ),
+        (
+            "c3",
+            &["op.execute(\"SELECT no_such_function()\")"],
+            &["pass"],
+        ),
+    ]);
+    let url = pg::fresh_db("plan_autocommit");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "    transaction: plan\n");
+    // The preview says before anything runs that one transaction cannot hold this plan.
+    let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+    let preview = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        preview.contains("-- NOTE: transaction: plan cannot hold this plan in one transaction: step 2"),
+        "{preview}"
+    );
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("42883"), "{stderr}");
+    assert!(
+        !stderr.contains("whole plan was rolled back"),
+        "a rollback that did not happen is claimed: {stderr}"
+    );
+    assert!(stderr.contains("1 step(s) before them are committed"), "{stderr}");
+    // What the database holds: a1 committed (its row), b2's table and index committed by the
+    // autocommit block, b2's row rolled back with c3.
+    assert_eq!(version_rows(&url), ["a1"]);
+    assert!(table_exists(&url, "t1") && table_exists(&url, "t2"));
+    assert!(schema(&url).iter().any(|l| l.contains("ix_t2_id")));
+    let outcomes: Vec<String> = sb
+        .journal()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["revision"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    // a1 is journaled applied when the COMMIT happened, before b2's index ran.
+    assert_eq!(outcomes, ["a1 applied", "c3 failed", "b2 partial"]);
+    let lines = sb.journal_lines();
+    let applied = lines.iter().position(|l| l == "a1 applied").unwrap();
+    let b2_started = lines.iter().position(|l| l == "b2 started").unwrap();
+    assert!(applied > b2_started, "{lines:?}");
+    let b2 = sb
+        .journal()
+        .into_iter()
+        .find(|e| e["revision"] == "b2")
+        .unwrap();
+    assert!(
+        b2["error"].as_str().unwrap().contains("stay committed"),
+        "{b2}"
+    );
+}
+
+#[test]
+fn steps_run_by_alembic_are_unreviewable_and_carry_the_revisions_own_findings() {
+    // Issue 12b: under `executor: alembic` nothing is rendered, so the step is unreviewable;
+    // the drop its op.* calls make is its flag, and the reason names our policy, not alembic.
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &["op.drop_table(\"t1\")"],
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+        ),
+    ]);
+    let url = pg::fresh_db("unreviewable");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "    executor: alembic\n");
+    let out = sb.run(&url, &["--json", "upgrade", "heads", "--sql"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b2 = &plan["steps"][1];
+    assert_eq!(b2["mode"], "online-only");
+    assert_eq!(b2["decided_by"], "policy");
+    let reason = b2["reason"].as_str().unwrap();
+    assert!(reason.starts_with("our policy:"), "{reason}");
+    assert!(!reason.contains("alembic said"), "{reason}");
+    let rules: Vec<&str> = b2["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"drop-table"), "{b2}");
+    let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+    let preview = String::from_utf8_lossy(&out.stdout);
+    assert!(preview.contains("-- online-only, UNREVIEWABLE: our policy:"), "{preview}");
+    assert!(preview.contains("drop-table (line"), "{preview}");
+}
+
+#[test]
+fn a_downgrade_preview_shows_the_revisions_findings() {
+    // Issue 12d: a DBA rolling back through a downgrade that forgets what its upgrade made sees
+    // it in the preview, not only in `lint`.
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &["op.create_index(\"ix_t1_id\", \"t1\", [\"id\"])"],
+            &["pass"],
+        ),
+    ]);
+    let url = pg::fresh_db("revfindings");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sb.run(&url, &["--json", "downgrade", "-1", "--sql"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = plan["steps"][0]["findings"].as_array().unwrap();
+    assert!(
+        !findings.is_empty(),
+        "the downgrade's own findings are missing from the preview: {plan}"
+    );
+    let out = sb.run(&url, &["downgrade", "-1", "--sql"]);
+    let preview = String::from_utf8_lossy(&out.stdout);
+    assert!(preview.contains(" revision "), "{preview}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod db_schema;
 mod db_tls;
 mod differential_alembic;
 mod graph_vectors;
+mod layers;
 mod lint_pg;
 mod lint_rendered;
 mod lint_rules;
