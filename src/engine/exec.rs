@@ -577,9 +577,7 @@ impl Executor<'_> {
                 .map(|(i, _, _)| (i + 1).to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let partly = rolled_back
-                .iter()
-                .any(|(_, _, committed)| *committed > 0);
+            let partly = rolled_back.iter().any(|(_, _, committed)| *committed > 0);
             if self.committed_steps == 0 && !partly {
                 failure.message.push_str(&format!(
                     " (the whole plan was rolled back: steps {which} ran in its one transaction)"

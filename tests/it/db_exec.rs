@@ -948,7 +948,9 @@ fn transaction_plan_across_an_autocommit_block_commits_honestly_and_says_so() {
     let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
     let preview = String::from_utf8_lossy(&out.stdout);
     assert!(
-        preview.contains("-- NOTE: transaction: plan cannot hold this plan in one transaction: step 2"),
+        preview.contains(
+            "-- NOTE: transaction: plan cannot hold this plan in one transaction: step 2"
+        ),
         "{preview}"
     );
     let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
@@ -959,7 +961,10 @@ fn transaction_plan_across_an_autocommit_block_commits_honestly_and_says_so() {
         !stderr.contains("whole plan was rolled back"),
         "a rollback that did not happen is claimed: {stderr}"
     );
-    assert!(stderr.contains("1 step(s) before them are committed"), "{stderr}");
+    assert!(
+        stderr.contains("1 step(s) before them are committed"),
+        "{stderr}"
+    );
     // What the database holds: a1 committed (its row), b2's table and index committed by the
     // autocommit block, b2's row rolled back with c3.
     assert_eq!(version_rows(&url), ["a1"]);
@@ -1029,7 +1034,10 @@ fn steps_run_by_alembic_are_unreviewable_and_carry_the_revisions_own_findings() 
     assert!(rules.contains(&"drop-table"), "{b2}");
     let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
     let preview = String::from_utf8_lossy(&out.stdout);
-    assert!(preview.contains("-- online-only, UNREVIEWABLE: our policy:"), "{preview}");
+    assert!(
+        preview.contains("-- online-only, UNREVIEWABLE: our policy:"),
+        "{preview}"
+    );
     assert!(preview.contains("drop-table (line"), "{preview}");
 }
 

@@ -21,7 +21,12 @@ fn only_front_ends_name_the_front_ends() {
     rust_files(&src, &mut files);
     assert!(files.len() > 50, "src/ has {} files?", files.len());
     let front_end = |rel: &Path| {
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
         matches!(first.as_ref(), "cli" | "tui" | "demo.rs" | "main.rs")
     };
     let mut offenders = Vec::new();

@@ -10,6 +10,7 @@ mod db_exec;
 mod db_schema;
 mod db_tls;
 mod differential_alembic;
+mod engine_prepare;
 mod graph_vectors;
 mod layers;
 mod lint_pg;

@@ -14,6 +14,9 @@ use common::pg::{fresh_db, psql};
 /// loaded machine); the test polls, it never asserts on time.
 const PATIENCE: Duration = Duration::from_secs(120);
 
+/// Tests run in parallel: each tmux server gets a socket of its own.
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A tmux server of our own (its own socket), killed when dropped.
 struct Tmux {
     socket: String,
@@ -22,7 +25,11 @@ struct Tmux {
 impl Tmux {
     fn start(command: &str, width: u16, height: u16) -> Tmux {
         let tmux = Tmux {
-            socket: format!("alembic-tui-e2e-{}", std::process::id()),
+            socket: format!(
+                "alembic-tui-e2e-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
         };
         let status = tmux
             .cmd()
@@ -106,9 +113,9 @@ fn table_exists(url: &str, table: &str) -> bool {
         .is_some_and(|v| v.is_some())
 }
 
-#[test]
-fn step_up_through_a_destructive_revision_and_back_down() {
-    let url = fresh_db("tui_e2e");
+/// The demo project in a temp dir with a profile for `url` (plus `extra` profile lines), and the
+/// console on it in tmux: (work dir, data dir, tmux).
+fn demo_console(url: &str, extra: &str) -> (tempfile::TempDir, PathBuf, Tmux) {
     let work = tempfile::tempdir().unwrap();
     let project = work.path().join("demo");
     common::copy_dir(
@@ -117,8 +124,8 @@ fn step_up_through_a_destructive_revision_and_back_down() {
     );
     let python = common::python();
     let yaml = format!(
-        "default_profile: e2e\nprofiles:\n  e2e:\n    url: {}\n    alembic: {}\n    lock_timeout: 5s\n",
-        serde_json::to_string(&url).unwrap(),
+        "default_profile: e2e\nprofiles:\n  e2e:\n    url: {}\n    alembic: {}\n    lock_timeout: 5s\n{extra}",
+        serde_json::to_string(url).unwrap(),
         serde_json::to_string(&format!("{} -m alembic", sh_quote(&python.display().to_string())))
             .unwrap(),
     );
@@ -135,6 +142,13 @@ fn step_up_through_a_destructive_revision_and_back_down() {
         ini = sh_quote(&project.join("alembic.ini").display().to_string()),
     );
     let tmux = Tmux::start(&command, 160, 45);
+    (work, data, tmux)
+}
+
+#[test]
+fn step_up_through_a_destructive_revision_and_back_down() {
+    let url = fresh_db("tui_e2e");
+    let (_work, data, tmux) = demo_console(&url, "");
     tmux.wait_for("at base · 12 pending");
 
     // Up to the merge and through the destructive drop: select it, U, review, confirm.
@@ -146,7 +160,20 @@ fn step_up_through_a_destructive_revision_and_back_down() {
     assert!(pane.contains("Run 9 step(s)"), "{pane}");
     assert!(pane.contains("lock_timeout 5s"), "{pane}");
     assert!(pane.contains("step 1/9 ↑ upgrade 1a0c3e5f7b21"), "{pane}");
+    // The plan drops a table: one key does not run it (issue 12c), only its Run button does.
+    tmux.wait_for("it runs only from its Run button");
     tmux.send(&["y"]);
+    tmux.wait_for("`y` does not run it");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        psql(&url, "SELECT to_regclass('alembic_version')::text")
+            .unwrap()
+            .first()
+            .is_some_and(|v| v.is_none()),
+        "y ran a destructive plan"
+    );
+    tmux.send(&["Tab"]);
+    tmux.send(&["Enter"]);
     tmux.wait_for("head 9c4eb0d71f3a");
     assert_eq!(version_rows(&url), ["9c4eb0d71f3a"]);
     assert!(!table_exists(&url, "coupons"), "coupons survived its drop");
@@ -172,7 +199,8 @@ fn step_up_through_a_destructive_revision_and_back_down() {
     let journal = std::fs::read_to_string(data.join("journal.jsonl")).unwrap();
     let entries: Vec<serde_json::Value> = journal
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["outcome"] == "applied")
         .collect();
     let ups = entries
         .iter()
@@ -187,4 +215,36 @@ fn step_up_through_a_destructive_revision_and_back_down() {
         !journal.contains("password"),
         "the journal names no password"
     );
+}
+
+#[test]
+fn a_step_alembic_runs_is_unreviewable_and_runs_only_from_its_button() {
+    // Issue 12b: under `executor: alembic` the pane says the step cannot be reviewed and why
+    // (our policy), keeps the focus on Cancel and ignores `y`.
+    let url = fresh_db("tui_e2e_online");
+    let (_work, _data, tmux) = demo_console(&url, "    executor: alembic\n");
+    tmux.wait_for("at base · 12 pending");
+    tmux.send(&["/", "1a0c3e5f", "Enter"]);
+    tmux.wait_for("revisions 12/12");
+    tmux.send(&["U"]);
+    tmux.wait_for("confirm: upgrade to 1a0c3e5f7b21");
+    let pane = tmux.wait_for("UNREVIEWABLE");
+    assert!(pane.contains("why: our policy"), "{pane}");
+    assert!(!pane.contains("alembic said"), "{pane}");
+    tmux.send(&["y"]);
+    tmux.wait_for("`y` does not run it");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        psql(&url, "SELECT to_regclass('alembic_version')::text")
+            .unwrap()
+            .first()
+            .is_some_and(|v| v.is_none()),
+        "y ran an unreviewable plan"
+    );
+    tmux.send(&["Tab"]);
+    tmux.send(&["Enter"]);
+    tmux.wait_for("head 1a0c3e5f7b21");
+    assert_eq!(version_rows(&url), ["1a0c3e5f7b21"]);
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
 }

@@ -405,6 +405,18 @@ fn confirmation_of_a_destructive_plan_focuses_cancel() {
     let screen = h.screen();
     assert!(screen.contains("✖ destructive: drop-table"), "{screen}");
     insta::assert_snapshot!("confirm_destructive", screen);
+    // `y` does not run a destructive plan: it says how (issue 12c).
+    h.keys("y");
+    assert!(h.app.progress.is_none(), "y ran a destructive plan");
+    assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+    assert!(
+        h.app
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("Tab or → to Run")),
+        "{:?}",
+        h.app.note
+    );
     // Enter on the focused button: Cancel.
     h.keys("\n");
     assert!(h.app.overlay.is_none());

@@ -174,7 +174,7 @@ impl Confirm {
             Action::Confirm => {
                 if let Some(why) = self.deliberate() {
                     return Answer::Note(format!(
-                        "{why}: `y` does not run it — Tab or → to Run, then Enter"
+                        "`y` does not run it: {why}; Tab or → to Run, then Enter"
                     ));
                 }
                 return self.run(target);
