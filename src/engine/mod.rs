@@ -29,7 +29,7 @@ pub enum EngineError {
         direction: &'static str,
         target: String,
         rows: Vec<String>,
-        source: GraphError,
+        source: Box<GraphError>,
     },
     #[error(transparent)]
     Graph(#[from] GraphError),
@@ -47,10 +47,16 @@ pub enum EngineError {
     },
     /// The executor stopped (its own words, with the server's SQLSTATE where it gave one).
     #[error(transparent)]
-    Exec(#[from] exec::ExecFailure),
+    Exec(Box<exec::ExecFailure>),
     /// A schema check could not be carried out (not a finding: the check itself failed).
     #[error("{0}")]
     Check(String),
+}
+
+impl From<exec::ExecFailure> for EngineError {
+    fn from(failure: exec::ExecFailure) -> EngineError {
+        EngineError::Exec(Box::new(failure))
+    }
 }
 
 impl EngineError {

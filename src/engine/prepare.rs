@@ -106,7 +106,7 @@ pub fn plan(
         direction: direction_word(direction),
         target: target.to_owned(),
         rows: rows.to_vec(),
-        source,
+        source: Box::new(source),
     })
 }
 

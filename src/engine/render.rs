@@ -294,8 +294,7 @@ impl Renderer {
             }
             Direction::Downgrade => {
                 let last = missing()
-                    .filter(|r| map.is_ancestor(r, &step.revision))
-                    .last()
+                    .rfind(|r| map.is_ancestor(r, &step.revision))
                     .unwrap_or(&step.revision)
                     .to_owned();
                 (step.revision.clone(), parent(&last))

@@ -336,13 +336,24 @@ fn a_plan_whose_rows_changed_since_it_was_made_does_not_start() {
 struct LockHolder {
     release: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The holding session's backend pid.
+    pid: i32,
 }
 
 impl LockHolder {
+    /// Holds an ACCESS EXCLUSIVE lock on `table` in an open transaction until dropped.
     fn new(url: &str, table: &str) -> LockHolder {
+        LockHolder::holding(
+            url,
+            &format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"),
+        )
+    }
+
+    /// Runs `sql` on a session of its own and keeps the session (and what it took) until dropped.
+    fn holding(url: &str, sql: &str) -> LockHolder {
         let (locked_tx, locked_rx) = std::sync::mpsc::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let (url, table) = (url.to_owned(), table.to_owned());
+        let (url, sql) = (url.to_owned(), sql.to_owned());
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -353,21 +364,22 @@ impl LockHolder {
                     .await
                     .unwrap();
                 tokio::spawn(conn);
-                client
-                    .batch_execute(&format!(
-                        "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
-                    ))
+                let pid: i32 = client
+                    .query_one("SELECT pg_backend_pid()", &[])
                     .await
-                    .unwrap();
-                locked_tx.send(()).unwrap();
+                    .unwrap()
+                    .get(0);
+                client.batch_execute(&sql).await.unwrap();
+                locked_tx.send(pid).unwrap();
                 let _ = tokio::task::spawn_blocking(move || release_rx.recv()).await;
-                client.batch_execute("ROLLBACK").await.unwrap();
+                let _ = client.batch_execute("ROLLBACK").await;
             });
         });
-        locked_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        let pid = locked_rx.recv_timeout(Duration::from_secs(30)).unwrap();
         LockHolder {
             release: Some(release_tx),
             thread: Some(thread),
+            pid,
         }
     }
 }
@@ -399,27 +411,45 @@ fn a_held_lock_fails_the_step_after_lock_timeout_and_rolls_it_back() {
         ),
     ]);
     let url = pg::fresh_db("locktimeout");
-    let sb = Sandbox::new(
-        &history,
-        &ProjectOpts::default(),
-        "    lock_timeout: 300ms\n",
-    );
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "    lock_timeout: 2s\n");
     let out = sb.run(&url, &["upgrade", "a1", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
 
     let holder = LockHolder::new(&url, "t1");
-    let started = Instant::now();
-    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
-    let waited = started.elapsed();
+    let migrator = sb
+        .cmd(&url, &["upgrade", "heads", "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The step waits for the lock (seen in pg_locks, not guessed from a clock) …
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let waiting = pg::psql(
+            &url,
+            "SELECT l.pid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE NOT l.granted AND a.application_name = 'alembic-tui' \
+               AND l.relation = 't1'::regclass",
+        )
+        .unwrap();
+        if !waiting.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the step never waited for t1's lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // … and gives up with lock_timeout's SQLSTATE while the lock is still held.
+    let out = migrator.wait_with_output().unwrap();
     drop(holder);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("55P03") && stderr.contains("ALTER TABLE t1"),
+        stderr.contains("(SQLSTATE 55P03)") && stderr.contains("ALTER TABLE t1"),
         "{stderr}"
     );
-    // Reported for the record, not asserted (no timing assertions): the wait was lock_timeout.
-    eprintln!("failed after {waited:?} with lock_timeout 300ms");
     assert!(
         !table_exists(&url, "t2"),
         "the step's first statement was rolled back"
@@ -479,28 +509,40 @@ fn sleepy_history(seconds: u32) -> Vec<GenRev> {
 
 #[test]
 fn a_second_migrator_is_turned_away_while_the_first_runs() {
+    let history = revs(&[(
+        "a1",
+        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+        &["op.drop_table(\"t1\")"],
+    )]);
     let url = pg::fresh_db("twomigrators");
-    // Long enough for the second process to start and reach the lock on a loaded machine.
-    let sb = Sandbox::new(&sleepy_history(10), &ProjectOpts::default(), "");
-    let first = sb
-        .cmd(&url, &["upgrade", "heads", "--yes"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_statement(&url, "pg_sleep");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    // The test is the first migrator: it holds the migration lock itself, so nothing races.
+    let key = format!(
+        "alembic-tui:{}",
+        alembic_tui::db::version_table::VersionTable::default().qualified()
+    );
+    let first = LockHolder::holding(
+        &url,
+        &format!(
+            "SELECT pg_advisory_lock(hashtextextended(current_database() || ':' || {}, 0))",
+            alembic_tui::db::version_table::quote_literal(&key)
+        ),
+    );
     let second = sb.run(&url, &["upgrade", "heads", "--yes"]);
     assert_eq!(second.status.code(), Some(2), "{}", text(&second));
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(
-        stderr.contains("another migration is running (pid "),
+        stderr.contains(&format!("another migration is running (pid {},", first.pid)),
         "{stderr}"
     );
-    let first = first.wait_with_output().unwrap();
-    assert!(first.status.success(), "{}", text(&first));
-    assert_eq!(version_rows(&url), ["b2"]);
-    // Only the first migrator journaled anything.
-    assert_eq!(sb.journal().len(), 2);
+    assert!(!table_exists(&url, "t1"));
+    assert!(version_rows(&url).is_empty());
+    // Turned away before any step: nothing journaled.
+    assert!(sb.journal_all().is_empty(), "{:?}", sb.journal_all());
+    drop(first);
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(version_rows(&url), ["a1"]);
 }
 
 #[test]
