@@ -56,6 +56,7 @@ impl AlembicCommand {
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("DATABASE_URL", &self.database_url)
             .stdin(Stdio::null());
+        dies_with_us(&mut cmd);
         cmd
     }
 
@@ -79,6 +80,43 @@ impl AlembicCommand {
     /// The command as the user configured it, for messages.
     pub fn text(&self) -> String {
         self.command.join(" ")
+    }
+}
+
+/// The child cannot outlive us: it leads a process group of its own (so a cancel can stop
+/// whatever `uv run` or a shell started under it, and the terminal's Ctrl-C reaches only us, who
+/// decide), and on Linux the kernel kills it when we die — a `kill -9` of alembic-tui must not
+/// leave an alembic running a step nobody watches, whose connection would commit.
+fn dies_with_us(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    #[cfg(target_os = "linux")]
+    {
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: between fork and exec only async-signal-safe calls are made (prctl, getppid,
+        // _exit), and nothing is allocated.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // We died between fork and prctl: no signal will come, so go now.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Kills the process group `leader` leads (the alembic command and anything it started).
+pub fn kill_group(leader: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(leader) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
     }
 }
 

@@ -833,6 +833,9 @@ impl Executor<'_> {
                     _ = self.cancel.cancelled(), if !cancelled => {
                         // alembic rolls its transaction back when it is interrupted.
                         cancelled = true;
+                        if let Some(pid) = child.id() {
+                            crate::engine::alembic::kill_group(pid);
+                        }
                         let _ = child.start_kill();
                     }
                 }

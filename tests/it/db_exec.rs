@@ -582,6 +582,64 @@ fn kill_9_mid_statement_leaves_the_database_as_it_was() {
 }
 
 #[test]
+fn kill_9_during_a_step_alembic_runs_takes_alembic_down_too() {
+    // Issue 13: the alembic child dies with its parent, so its connection drops and the server
+    // rolls its step back; the journal's intent line records the step that was interrupted.
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &[
+                "op.create_table(\"t2\", sa.Column(\"id\", sa.Integer()))",
+                "op.execute(\"SELECT pg_sleep(20)\")",
+            ],
+            &["op.drop_table(\"t2\")"],
+        ),
+    ]);
+    let url = pg::fresh_db("kill9online");
+    let opts = ProjectOpts {
+        url: sqlalchemy_url(&url),
+        ..ProjectOpts::default()
+    };
+    let sb = Sandbox::new(&history, &opts, "    executor: alembic\n");
+    let out = sb.run(&url, &["upgrade", "a1", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut child = sb
+        .cmd(&url, &["upgrade", "heads", "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sleeping = "SELECT pid::text FROM pg_stat_activity \
+                    WHERE query LIKE 'SELECT pg_sleep(20)%' AND pid <> pg_backend_pid()";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pg::psql(&url, sleeping).unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "alembic never reached the sleep");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The server finishes the sleep on a connection whose client is gone (alembic does not ask
+    // it to check), then rolls back; an alembic that outlived us would commit the step instead.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !pg::psql(&url, sleeping).unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the sleeping backend never ended");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!table_exists(&url, "t2"));
+    assert_eq!(version_rows(&url), ["a1"]);
+    assert_eq!(
+        sb.journal_lines().last().map(String::as_str),
+        Some("b2 started"),
+        "the interrupted step has its intent line"
+    );
+}
+
+#[test]
 fn a_row_no_file_defines_stops_everything_with_its_name() {
     let history = revs(&[(
         "a1",
