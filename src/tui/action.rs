@@ -66,4 +66,7 @@ pub enum Action {
     },
     Tick,
     Worker(WorkerEvent),
+    /// Text the terminal delivered as a paste (bracketed paste): text for the focused field,
+    /// never keys — a pasted `u⏎` must not open and confirm a plan.
+    Paste(String),
 }

@@ -387,6 +387,7 @@ impl App {
                 self.keep_visible();
             }
             Action::Worker(event) => self.on_worker(event, &mut effects),
+            Action::Paste(text) => self.on_paste(&text, &mut effects),
             Action::Close => self.on_close(),
             _ if self.search.is_some() => self.on_search_key(action, &mut effects),
             _ if matches!(self.overlay, Some(Overlay::Confirm(_))) => {
@@ -396,6 +397,25 @@ impl App {
             other => self.on_key(other, &mut effects),
         }
         effects
+    }
+
+    /// A paste is text for the field that has focus (the search, the database name a protected
+    /// profile asks for) without its line breaks; anywhere else it is dropped, never read as keys.
+    fn on_paste(&mut self, text: &str, effects: &mut Vec<Effect>) {
+        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        if self.search.is_some() {
+            for c in clean.chars() {
+                self.on_search_key(Action::SearchChar(c), effects);
+            }
+        } else if let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() {
+            if self.target.protected {
+                confirm.typed.push_str(&clean);
+            } else {
+                self.note = Some("pasted text ignored: a paste never confirms a plan".to_owned());
+            }
+        } else {
+            self.note = Some("pasted text ignored: a paste is never a command".to_owned());
+        }
     }
 
     fn on_close(&mut self) {

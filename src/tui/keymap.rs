@@ -125,6 +125,7 @@ pub fn map(app: &App, event: &Event) -> Option<Action> {
             width: *width,
             height: *height,
         }),
+        Event::Paste(text) => Some(Action::Paste(text.clone())),
         _ => None,
     }
 }

@@ -23,7 +23,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use futures::StreamExt;
-use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture, EventStream};
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    EventStream,
+};
 use ratatui::crossterm::execute;
 use ratatui::layout::Rect;
 use tokio::sync::{mpsc, Notify};
@@ -194,18 +197,28 @@ fn state_dir() -> Option<PathBuf> {
 
 /// Terminal modes we turn on beyond ratatui's: undone on exit and in the panic hook.
 fn restore_extra() {
-    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
 }
+
+/// Set by the panic hook: a panic anywhere (a worker thread, a task) has restored the terminal,
+/// so the event loop must stop drawing into it and end with an error.
+static CRASHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 async fn run_async(session: Session) -> Result<()> {
     // Installed before ratatui's hook, which restores the screen and then calls this one.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_extra();
+        CRASHED.store(true, Ordering::SeqCst);
+        tracing::error!("panic: {info}");
         previous(info);
     }));
     let mut terminal = ratatui::try_init().context("opening the terminal")?;
-    let mouse = execute!(std::io::stdout(), EnableMouseCapture);
+    let mouse = execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste);
     let result = event_loop(&mut terminal, session).await;
     if mouse.is_ok() {
         restore_extra();
@@ -257,6 +270,12 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
         terminal
             .draw(|frame| views::draw(frame, &app, &theme))
             .context("drawing the console")?;
+        if CRASHED.load(Ordering::SeqCst) {
+            anyhow::bail!(
+                "a background task of the console crashed; the terminal was restored and nothing \
+                 more runs (the panic is in the log in the state dir)"
+            );
+        }
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => keymap::map(&app, &event),

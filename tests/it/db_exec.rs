@@ -627,7 +627,10 @@ fn kill_9_during_a_step_alembic_runs_takes_alembic_down_too() {
     // it to check), then rolls back; an alembic that outlived us would commit the step instead.
     let deadline = Instant::now() + Duration::from_secs(120);
     while !pg::psql(&url, sleeping).unwrap().is_empty() {
-        assert!(Instant::now() < deadline, "the sleeping backend never ended");
+        assert!(
+            Instant::now() < deadline,
+            "the sleeping backend never ended"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(!table_exists(&url, "t2"));

@@ -69,6 +69,22 @@ impl Tmux {
         assert!(status.success());
     }
 
+    /// Pastes `text` as a terminal does (bracketed, since the console asks for that).
+    fn paste(&self, text: &str) {
+        let status = self
+            .cmd()
+            .args(["set-buffer", "-b", "e2e", text])
+            .status()
+            .expect("tmux set-buffer");
+        assert!(status.success());
+        let status = self
+            .cmd()
+            .args(["paste-buffer", "-p", "-b", "e2e", "-t", "e2e"])
+            .status()
+            .expect("tmux paste-buffer");
+        assert!(status.success());
+    }
+
     /// Waits until the screen shows `text`; panics with the screen when it never does.
     fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + PATIENCE;
@@ -224,6 +240,11 @@ fn a_step_alembic_runs_is_unreviewable_and_runs_only_from_its_button() {
     let url = fresh_db("tui_e2e_online");
     let (_work, _data, tmux) = demo_console(&url, "    executor: alembic\n");
     tmux.wait_for("at base · 12 pending");
+    // Issue 13: a pasted line is never read as keys (its `u` and newline would open the
+    // upgrade and press Run).
+    tmux.paste("pip install -U alembic\nu\n");
+    tmux.wait_for("pasted text ignored");
+    assert!(!tmux.screen().contains("confirm:"), "a paste opened a plan");
     tmux.send(&["/", "1a0c3e5f", "Enter"]);
     tmux.wait_for("revisions 12/12");
     tmux.send(&["U"]);

@@ -560,3 +560,43 @@ fn answers_for_an_earlier_load_or_database_state_are_dropped() {
     }));
     assert!(!h.screen().contains("stale"));
 }
+
+/// Delivers `text` as the terminal delivers a bracketed paste.
+fn paste(h: &mut Harness, text: &str) {
+    let event = ratatui::crossterm::event::Event::Paste(text.to_owned());
+    if let Some(action) = alembic_tui::tui::keymap::map(&h.app, &event) {
+        h.act(action);
+    }
+}
+
+#[test]
+fn a_paste_is_text_for_the_focused_field_never_keys() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[]);
+    // `u` then Enter as keys would open the upgrade and press Run; as a paste it is nothing.
+    paste(&mut h, "pip install -U alembic\nu\n");
+    assert!(h.app.overlay.is_none(), "a paste opened {:?}", h.app.note);
+    assert!(h.app.progress.is_none());
+    assert!(
+        h.app
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("never a command")),
+        "{:?}",
+        h.app.note
+    );
+    // In the search field it is text, without its line breaks.
+    h.keys("/");
+    paste(&mut h, "coupons\n");
+    assert_eq!(h.app.search.as_deref(), Some("coupons"));
+    h.keys("\x1b");
+    // In a confirmation of an unprotected profile it confirms nothing.
+    h.keys("u");
+    if let Some(Overlay::Menu(_)) = &h.app.overlay {
+        h.keys("1");
+    }
+    assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+    paste(&mut h, "y\n");
+    assert!(h.app.progress.is_none(), "a paste ran the plan");
+    assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+}
