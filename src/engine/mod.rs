@@ -7,6 +7,7 @@
 pub mod alembic;
 pub mod checks;
 pub mod exec;
+pub mod inputs;
 pub mod journal;
 pub mod prepare;
 pub mod render;

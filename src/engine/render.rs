@@ -15,6 +15,7 @@ use crate::analysis::sql_split;
 use crate::config::{ResolvedUrl, Settings};
 use crate::db::version_table::VersionTable;
 use crate::engine::alembic::AlembicCommand;
+use crate::engine::inputs::ImportHasher;
 use crate::engine::script::{
     direction_word, version_statements, DecidedBy, ScriptStatement, StatementKind, StepBody,
     StepScript,
@@ -33,11 +34,11 @@ struct CachedBody {
 pub struct Renderer {
     alembic: AlembicCommand,
     version_table: VersionTable,
-    /// What every step's SQL depends on beyond its own file: env.py, alembic.ini, the alembic
-    /// command and the environment the profile gives it.
+    /// What every step's SQL depends on beyond its own file: env.py and the project modules it
+    /// imports, alembic.ini, the alembic command and the environment the profile gives it.
     project_sha256: String,
-    /// Revision id → (file, sha256 of its content).
-    files: HashMap<String, (PathBuf, String)>,
+    /// Revision id → its file's hashes.
+    files: HashMap<String, SourceHashes>,
     cache_dir: Option<PathBuf>,
     memory: Mutex<HashMap<String, CachedBody>>,
     /// Parents of each revision through `down_revision` (not depends_on), as alembic's offline
@@ -63,6 +64,31 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex
 }
 
+/// A Python file's own hash (the journal records it) and the hash of everything its rendering
+/// reads: its text and the project modules it imports.
+struct SourceHashes {
+    file: String,
+    inputs: String,
+}
+
+fn source_hashes(path: &Path, hasher: &mut ImportHasher) -> SourceHashes {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let file = sha256_hex(&bytes);
+            let imports = hasher.imports_sha256(path, &String::from_utf8_lossy(&bytes));
+            SourceHashes {
+                inputs: sha256_hex(format!("{file}|{imports}").as_bytes()),
+                file,
+            }
+        }
+        // An unreadable file gets a hash no cache entry has, so it is rendered (and fails) afresh.
+        Err(e) => SourceHashes {
+            file: format!("unreadable:{e}"),
+            inputs: format!("unreadable:{e}"),
+        },
+    }
+}
+
 fn file_sha256(path: &Path) -> String {
     // An unreadable file gets a hash no cache entry has, so it is rendered (and fails) afresh.
     std::fs::read(path).map_or_else(|e| format!("unreadable:{e}"), |b| sha256_hex(&b))
@@ -79,11 +105,14 @@ impl Renderer {
         cache_dir: Option<PathBuf>,
     ) -> Renderer {
         let config = &ws.project.config;
+        let mut search = config.prepend_sys_path.clone();
+        search.push(config.ini_dir().to_path_buf());
+        let mut hasher = ImportHasher::new(search);
         let files = ws
             .project
             .revisions
             .iter()
-            .map(|r| (r.id.clone(), (r.path.clone(), file_sha256(&r.path))))
+            .map(|r| (r.id.clone(), source_hashes(&r.path, &mut hasher)))
             .collect();
         let parents = ws
             .map
@@ -96,7 +125,7 @@ impl Renderer {
             project_sha256: sha256_hex(
                 format!(
                     "{}|{}|{:?}",
-                    file_sha256(&config.script_location.join("env.py")),
+                    source_hashes(&config.script_location.join("env.py"), &mut hasher).inputs,
                     file_sha256(config.ini_path()),
                     alembic.inputs()
                 )
@@ -116,7 +145,7 @@ impl Renderer {
     }
 
     fn cache_key(&self, direction: Direction, revision: &str) -> String {
-        let file = self.files.get(revision).map_or("", |(_, sha)| sha.as_str());
+        let file = self.files.get(revision).map_or("", |h| h.inputs.as_str());
         sha256_hex(
             format!(
                 "v2|postgresql|{}|{revision}|{file}|{}",
@@ -218,7 +247,7 @@ impl Renderer {
                 let file_sha256 = self
                     .files
                     .get(&step.revision)
-                    .map_or_else(String::new, |(_, sha)| sha.clone());
+                    .map_or_else(String::new, |h| h.file.clone());
                 let body = match body {
                     Some(Ok(cached)) => {
                         let mut statements = cached.statements;

@@ -1178,6 +1178,35 @@ fn a_downgrade_preview_shows_the_revisions_findings() {
 }
 
 #[test]
+fn a_changed_project_module_is_rendered_again_not_served_from_the_cache() {
+    // Issue 13: the render cache key covers the project modules a revision imports.
+    let history = revs(&[(
+        "a1",
+        &[
+            "from myconst import TABLE",
+            "op.create_table(TABLE, sa.Column(\"id\", sa.Integer()))",
+        ],
+        &["op.drop_table(\"beta\")"],
+    )]);
+    let url = pg::fresh_db("importkey");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    std::fs::write(sb.dir.path().join("myconst.py"), "TABLE = 'alpha'\n").unwrap();
+    let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CREATE TABLE alpha"));
+    std::fs::write(sb.dir.path().join("myconst.py"), "TABLE = 'beta'\n").unwrap();
+    let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+    let preview = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        preview.contains("CREATE TABLE beta"),
+        "stale SQL shown: {preview}"
+    );
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(table_exists(&url, "beta") && !table_exists(&url, "alpha"));
+}
+
+#[test]
 fn the_preview_flags_destructive_and_lock_heavy_statements() {
     let history = revs(&[
         (
