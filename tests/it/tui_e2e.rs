@@ -151,7 +151,7 @@ fn demo_console(url: &str, extra: &str) -> (tempfile::TempDir, PathBuf, Tmux) {
     // Nothing from the caller's environment decides where the URL or the files come from.
     let command = format!(
         "env -u DATABASE_URL -u NO_COLOR ALEMBIC_TUI_DATA_DIR={data} ALEMBIC_TUI_STATE_DIR={state} \
-         {bin} -c {ini}; echo EXITED $?; sleep 600",
+         {bin} -c {ini}; echo EXITED $?; exec sh",
         data = sh_quote(&data.display().to_string()),
         state = sh_quote(&state.display().to_string()),
         bin = sh_quote(env!("CARGO_BIN_EXE_alembic-tui")),
@@ -268,4 +268,41 @@ fn a_step_alembic_runs_is_unreviewable_and_runs_only_from_its_button() {
     assert_eq!(version_rows(&url), ["1a0c3e5f7b21"]);
     tmux.send(&["q"]);
     tmux.wait_for("EXITED 0");
+}
+
+#[test]
+fn the_cli_asks_for_the_word_before_a_destructive_plan() {
+    // Issue 12c: on a terminal, `y` does not run a plan that drops data; the word it names does.
+    let url = fresh_db("cli_word");
+    let (work, data, tmux) = demo_console(&url, "");
+    tmux.wait_for("at base · 12 pending");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
+    let ini = work.path().join("demo/alembic.ini");
+    let upgrade = format!(
+        "env -u DATABASE_URL ALEMBIC_TUI_DATA_DIR={data} {bin} -c {ini} upgrade 9c4eb0d71f3a; echo EXITED $?",
+        data = sh_quote(&data.display().to_string()),
+        bin = sh_quote(env!("CARGO_BIN_EXE_alembic-tui")),
+        ini = sh_quote(&ini.display().to_string()),
+    );
+    tmux.send(&["clear", "Enter"]);
+    tmux.send(&[&upgrade, "Enter"]);
+    tmux.wait_for("type `destroy` to run 9 step(s)");
+    tmux.send(&["y", "Enter"]);
+    tmux.wait_for("EXITED 2");
+    assert!(
+        tmux.screen().contains("nothing was run"),
+        "{}",
+        tmux.screen()
+    );
+    assert!(
+        !table_exists(&url, "alembic_version"),
+        "`y` ran a destructive plan"
+    );
+    tmux.send(&["clear", "Enter"]);
+    tmux.send(&[&upgrade, "Enter"]);
+    tmux.wait_for("type `destroy` to run 9 step(s)");
+    tmux.send(&["destroy", "Enter"]);
+    tmux.wait_for("EXITED 0");
+    assert_eq!(version_rows(&url), ["9c4eb0d71f3a"]);
 }
