@@ -17,6 +17,10 @@ use crate::tui::theme::Theme;
 
 /// Draws one frame.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    frame.render_widget(
+        ratatui::widgets::Block::new().style(theme.background),
+        frame.area(),
+    );
     let areas = app.areas();
     graph::draw(frame, areas.graph, app, theme);
     if let Some(area) = areas.pending {
