@@ -117,6 +117,8 @@ pub enum Choice {
     StepUpTo(String),
     /// One step down on the branch of this version-table row.
     StepDownFrom(String),
+    /// Kept in the list so the digits stay put, but nothing to do: says why.
+    Nothing(String),
 }
 
 /// A side effect for the event loop to carry out; results come back as `WorkerEvent`s.
@@ -583,35 +585,81 @@ impl App {
         }
     }
 
+    /// Graph order (newest first, as drawn): menus list branches in it, so a digit keeps naming
+    /// the same branch from one press to the next.
+    fn in_graph_order(&self, mut ids: Vec<String>) -> Vec<String> {
+        ids.sort_by_key(|id| self.model.position(id).unwrap_or(usize::MAX));
+        ids
+    }
+
+    /// ` (label, …)` for a revision that carries branch labels, declared or inherited.
+    fn labels_of(&self, id: &str) -> String {
+        match self.ws.map.get(id).map(|n| self.ws.map.branch_labels(n)) {
+            Some(labels) if !labels.is_empty() => format!(" ({})", labels.join(", ")),
+            _ => String::new(),
+        }
+    }
+
     fn step_up(&mut self, effects: &mut Vec<Effect>) {
         let Some(rows) = self.rows_for_stepping() else {
             return;
         };
-        let mut heads = stepping::heads_with_pending(&self.ws, &rows);
-        // Heads whose next step is the same revision need no choice.
-        let mut firsts = std::collections::HashSet::new();
-        heads.retain(|h| {
-            let first = stepping::one_step_up(&self.ws, &rows, h)
-                .ok()
-                .and_then(|s| s.first().map(|s| s.revision.clone()));
-            firsts.insert(first)
-        });
-        match heads.as_slice() {
-            [] => self.note = Some("up to date: nothing to upgrade".to_owned()),
-            [head] => {
-                let head = head.clone();
+        // Every head, always, in graph order: one that is up to date stays in the menu (and
+        // says so) so the digits of the others do not move.
+        let heads =
+            self.in_graph_order(self.ws.map.heads().into_iter().map(str::to_owned).collect());
+        let next: Vec<(String, Option<Step>)> = heads
+            .into_iter()
+            .map(|h| {
+                let first = stepping::one_step_up(&self.ws, &rows, &h)
+                    .ok()
+                    .and_then(|s| s.into_iter().next());
+                (h, first)
+            })
+            .collect();
+        let mut firsts: Vec<&str> = next
+            .iter()
+            .filter_map(|(_, s)| s.as_ref().map(|s| s.revision.as_str()))
+            .collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        match firsts.len() {
+            0 => self.note = Some("up to date: nothing to upgrade".to_owned()),
+            // Heads whose next step is the same revision need no choice.
+            1 => {
+                let Some(head) = next
+                    .iter()
+                    .find(|(_, s)| s.is_some())
+                    .map(|(h, _)| h.clone())
+                else {
+                    return;
+                };
                 self.confirm_plan(
                     "upgrade one step".to_owned(),
                     stepping::one_step_up(&self.ws, &rows, &head),
                     effects,
                 );
             }
-            many => {
-                let items = many
+            _ => {
+                let items = next
                     .iter()
-                    .map(|h| MenuItem {
-                        label: format!("towards {}", self.describe(h)),
-                        choice: Choice::StepUpTo(h.clone()),
+                    .map(|(head, first)| match first {
+                        Some(step) => MenuItem {
+                            label: format!(
+                                "towards {}{}: next {}",
+                                short(head),
+                                self.labels_of(head),
+                                self.describe(&step.revision)
+                            ),
+                            choice: Choice::StepUpTo(head.clone()),
+                        },
+                        None => MenuItem {
+                            label: format!("{}{}: up to date", short(head), self.labels_of(head)),
+                            choice: Choice::Nothing(format!(
+                                "{} is up to date: nothing to upgrade on that branch",
+                                short(head)
+                            )),
+                        },
                     })
                     .collect();
                 self.overlay = Some(Overlay::Menu(Menu {
@@ -638,11 +686,33 @@ impl App {
                 );
             }
             many => {
-                let items = many
+                // Graph order, not the version table's physical row order (which changes as
+                // rows are updated).
+                let items = self
+                    .in_graph_order(many.to_vec())
                     .iter()
-                    .map(|r| MenuItem {
-                        label: format!("from {}", self.describe(r)),
-                        choice: Choice::StepDownFrom(r.clone()),
+                    .map(|r| {
+                        let to = stepping::one_step_down(&self.ws, &rows, r)
+                            .ok()
+                            .and_then(|s| s.into_iter().next())
+                            .map(|s| {
+                                let after: Vec<&str> =
+                                    s.heads_after.iter().map(|h| short(h)).collect();
+                                if after.is_empty() {
+                                    "base".to_owned()
+                                } else {
+                                    after.join(", ")
+                                }
+                            })
+                            .unwrap_or_else(|| "?".to_owned());
+                        MenuItem {
+                            label: format!(
+                                "from {}{}: the database goes to [{to}]",
+                                self.describe(r),
+                                self.labels_of(r)
+                            ),
+                            choice: Choice::StepDownFrom(r.clone()),
+                        }
                     })
                     .collect();
                 self.overlay = Some(Overlay::Menu(Menu {
@@ -896,6 +966,7 @@ impl App {
                     self.confirm_plan("downgrade one step".to_owned(), plan, effects);
                 }
             }
+            Choice::Nothing(why) => self.note = Some(why.clone()),
         }
     }
 

@@ -600,3 +600,50 @@ fn a_paste_is_text_for_the_focused_field_never_keys() {
     assert!(h.app.progress.is_none(), "a paste ran the plan");
     assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
 }
+
+fn menu_labels(h: &Harness) -> Vec<String> {
+    match &h.app.overlay {
+        Some(Overlay::Menu(menu)) => menu.items.iter().map(|i| i.label.clone()).collect(),
+        other => panic!("no menu: {other:?} {:?}", h.app.note),
+    }
+}
+
+#[test]
+fn branch_menus_keep_their_order_and_digits_from_step_to_step() {
+    let mut h = Harness::new(140, 40);
+    // At the branch point both heads have a different next step: a choice, in graph order.
+    h.db_at(&["3c8e5a71b9d4"]);
+    h.keys("u");
+    let first = menu_labels(&h);
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(first[0].starts_with("towards c2f7be3a0426"), "{first:?}");
+    assert!(
+        first[1].starts_with("towards b1e6ad2f9315 (reporting): next a0d5fc1e8204"),
+        "{first:?}"
+    );
+    // One step up the reporting branch later: `2` still means reporting.
+    h.keys("\x1b");
+    h.db_at(&["a0d5fc1e8204"]);
+    h.keys("u");
+    let second = menu_labels(&h);
+    assert!(second[0].starts_with("towards c2f7be3a0426"), "{second:?}");
+    assert!(
+        second[1].starts_with("towards b1e6ad2f9315 (reporting): next b1e6ad2f9315"),
+        "{second:?}"
+    );
+    // Down from two heads: the same menu whatever order the version table returns its rows in.
+    h.keys("\x1b");
+    h.db_at(&["c2f7be3a0426", "b1e6ad2f9315"]);
+    h.keys("d");
+    let down = menu_labels(&h);
+    h.keys("\x1b");
+    h.db_at(&["b1e6ad2f9315", "c2f7be3a0426"]);
+    h.keys("d");
+    assert_eq!(menu_labels(&h), down);
+    assert!(down[0].starts_with("from c2f7be3a0426"), "{down:?}");
+    assert!(
+        down[1].contains("(reporting): the database goes to [c2f7be3a0426, a0d5fc1e8204]")
+            || down[1].contains("(reporting): the database goes to [a0d5fc1e8204, c2f7be3a0426]"),
+        "{down:?}"
+    );
+}
