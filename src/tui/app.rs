@@ -1107,7 +1107,21 @@ impl App {
                     self.findings = findings;
                 }
             }
-            WorkerEvent::Reloaded(Ok(ws)) => self.replace_workspace(ws.0, effects),
+            WorkerEvent::Reloaded(Ok((ws, warnings))) => {
+                self.replace_workspace(ws.0, effects);
+                // Files that no longer parse are left out of the graph: say which, loudly.
+                if !warnings.is_empty() {
+                    self.note = Some(format!(
+                        "{} revisions loaded · {} warning(s), e.g. {} (all in the log)",
+                        self.model.rows.len(),
+                        warnings.len(),
+                        warnings[0]
+                    ));
+                }
+                for warning in warnings {
+                    self.log(Level::Warn, warning);
+                }
+            }
             WorkerEvent::Reloaded(Err(reason)) => {
                 self.log(Level::Error, format!("reload failed: {reason}"));
                 self.overlay = Some(Overlay::Error {

@@ -67,7 +67,9 @@ pub enum WorkerEvent {
         lines: Vec<Line<'static>>,
     },
     /// `r`: the project read again from disk (or why it could not be).
-    Reloaded(Result<Loaded, String>),
+    /// The project read again, with the warnings of the reload (files that no longer parse, with
+    /// file:line), or why it could not be read at all.
+    Reloaded(Result<(Loaded, Vec<String>), String>),
     Sql {
         key: BodyKey,
         report: SqlReport,

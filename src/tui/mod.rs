@@ -380,7 +380,13 @@ impl Workers {
                 tokio::task::spawn_blocking(move || {
                     let mut warn = Vec::new();
                     let result = commands::load_workspace(&args, &cwd, &mut warn)
-                        .map(|ws| event::Loaded(Arc::new(ws)))
+                        .map(|ws| {
+                            let warnings = String::from_utf8_lossy(&warn)
+                                .lines()
+                                .map(|l| l.trim_start_matches("warning: ").to_owned())
+                                .collect();
+                            (event::Loaded(Arc::new(ws)), warnings)
+                        })
                         .map_err(|e| format!("{e:#}"));
                     let _ = tx.send(WorkerEvent::Reloaded(result));
                 });

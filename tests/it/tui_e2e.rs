@@ -306,3 +306,19 @@ fn the_cli_asks_for_the_word_before_a_destructive_plan() {
     tmux.wait_for("EXITED 0");
     assert_eq!(version_rows(&url), ["9c4eb0d71f3a"]);
 }
+
+#[test]
+fn a_version_row_no_file_defines_turns_the_status_bar_red() {
+    let url = fresh_db("tui_e2e_unknown");
+    psql(
+        &url,
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); \
+         INSERT INTO alembic_version VALUES ('feedc0ffee99')",
+    )
+    .unwrap();
+    let (_work, _data, tmux) = demo_console(&url, "");
+    let screen = tmux.wait_for("UNKNOWN revision feedc0ffee99 in the version table");
+    assert!(!screen.contains("up to date"), "{screen}");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
+}

@@ -647,3 +647,31 @@ fn branch_menus_keep_their_order_and_digits_from_step_to_step() {
         "{down:?}"
     );
 }
+
+#[test]
+fn a_version_row_no_file_defines_is_a_danger_state_never_up_to_date() {
+    let mut h = Harness::new(160, 40);
+    h.db_at(&["feedc0ffee99"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("UNKNOWN revision feedc0ffee99 in the version table"),
+        "{screen}"
+    );
+    assert!(!screen.contains("up to date"), "{screen}");
+}
+
+#[test]
+fn a_reload_says_which_files_it_could_not_read() {
+    let mut h = Harness::new(160, 40);
+    h.db_at(&[]);
+    let ws = h.app.ws.clone();
+    h.act(Action::Worker(WorkerEvent::Reloaded(Ok((
+        alembic_tui::tui::event::Loaded(ws),
+        vec!["versions/broken.py:3: invalid syntax".to_owned()],
+    )))));
+    let note = h.app.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("1 warning(s)") && note.contains("versions/broken.py:3"),
+        "{note}"
+    );
+}
