@@ -13,6 +13,12 @@ pub enum Action {
     PageDown,
     Top,
     Bottom,
+    /// `c`: to the database's revision (the next one on each press when it has several rows).
+    JumpCurrent,
+    /// `p`: to the next pending step (the first step of `upgrade heads`).
+    JumpPending,
+    /// `H`: to a head (the next one on each press).
+    JumpHead,
     /// Cycle the focused pane.
     FocusNext,
     FocusPrev,

@@ -434,6 +434,23 @@ impl App {
             Action::PageDown => self.move_focused(self.page() as i64, effects),
             Action::Top => self.move_focused(i64::MIN / 2, effects),
             Action::Bottom => self.move_focused(i64::MAX / 2, effects),
+            Action::JumpCurrent => {
+                let rows = self.view.rows.clone();
+                self.jump_among(
+                    &rows,
+                    "the database is at base: no revision to show",
+                    effects,
+                )
+            }
+            Action::JumpPending => match self.view.pending.first().map(|s| s.revision.clone()) {
+                Some(next) => self.jump_among(&[next], "", effects),
+                None => self.note = Some("nothing pending".to_owned()),
+            },
+            Action::JumpHead => {
+                let heads: Vec<String> =
+                    self.ws.map.heads().into_iter().map(str::to_owned).collect();
+                self.jump_among(&heads, "no heads", effects)
+            }
             Action::FocusNext => self.cycle_focus(true),
             Action::FocusPrev => self.cycle_focus(false),
             Action::TabLeft => self.switch_tab(-1, effects),
@@ -1039,7 +1056,20 @@ impl App {
                     // The sql tab shows the next step of each revision, which just changed.
                     self.forget_sql();
                 }
+                let first_read = !self.view_known;
                 self.view = DbView::new(&self.ws, &self.model, rows);
+                // The console opens on the database's revision (when the user has not moved yet).
+                if first_read && self.selected == 0 {
+                    if let Some(row) = self
+                        .view
+                        .rows
+                        .iter()
+                        .filter_map(|r| self.model.position(r))
+                        .min()
+                    {
+                        self.select(row, effects);
+                    }
+                }
                 if let Some(err) = &self.view.plan_error {
                     let err = format!("cannot plan upgrade heads: {err}");
                     if !self.log.iter().any(|l| l.text == err) {
@@ -1169,6 +1199,29 @@ impl App {
             Pane::Log => areas.log.unwrap_or(areas.detail),
         };
         layout::inner_height(area).saturating_sub(1).max(1)
+    }
+
+    /// Selects the first of `ids` (in graph order) below the selection, wrapping around, so
+    /// pressing again visits each in turn; `none` is said when there is none.
+    fn jump_among(&mut self, ids: &[String], none: &str, effects: &mut Vec<Effect>) {
+        let mut rows: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| self.model.position(id))
+            .collect();
+        rows.sort_unstable();
+        let next = rows
+            .iter()
+            .copied()
+            .find(|&r| r > self.selected)
+            .or_else(|| rows.first().copied());
+        match next {
+            Some(row) => {
+                self.focus = Pane::Graph;
+                self.select(row, effects);
+            }
+            None if !none.is_empty() => self.note = Some(none.to_owned()),
+            None => {}
+        }
     }
 
     fn move_focused(&mut self, delta: i64, effects: &mut Vec<Effect>) {

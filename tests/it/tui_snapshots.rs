@@ -61,6 +61,8 @@ struct Harness {
     highlighter: Highlighter,
     theme: Theme,
     renderer: Option<(Settings, Renderer)>,
+    /// The first read of the database happened (the console then selects its revision).
+    db_read: bool,
 }
 
 /// The venv's Python, where alembic is installed (scripts/test.sh makes it).
@@ -92,6 +94,7 @@ impl Harness {
             highlighter: Highlighter::new(),
             theme,
             renderer: None,
+            db_read: false,
         };
         let effects = h.app.start();
         h.settle(effects);
@@ -173,9 +176,16 @@ impl Harness {
         self
     }
 
+    /// The database reports `rows`. The console opens on the database's revision; these
+    /// screens are drawn from the top, so after the first read the selection goes back there
+    /// (`opens_on_the_databases_revision_and_jumps` tests the opening itself).
     fn db_at(&mut self, rows: &[&str]) -> &mut Harness {
         let rows = rows.iter().map(|r| r.to_string()).collect();
-        self.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(rows))))
+        self.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(rows))));
+        if !std::mem::replace(&mut self.db_read, true) {
+            self.keys("g");
+        }
+        self
     }
 
     fn screen(&self) -> String {
@@ -234,7 +244,8 @@ fn detail_tabs() {
 
 #[test]
 fn help_overlay_lists_every_key() {
-    let mut h = Harness::new(120, 40);
+    // Tall enough for the whole help, glyph legend included.
+    let mut h = Harness::new(120, 60);
     h.db_at(&[AT_MERGE]).keys("?");
     let screen = h.screen();
     for (_, bindings) in alembic_tui::tui::keymap::HELP {
@@ -674,4 +685,32 @@ fn a_reload_says_which_files_it_could_not_read() {
         note.contains("1 warning(s)") && note.contains("versions/broken.py:3"),
         "{note}"
     );
+}
+
+#[test]
+fn opens_on_the_databases_revision_and_jumps() {
+    let mut h = Harness::new(140, 40);
+    let row = |h: &Harness, id: &str| h.app.model.position(id).unwrap();
+    // First read: the selection goes to the database's revision.
+    h.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(vec![
+        "3c8e5a71b9d4".to_owned(),
+    ]))));
+    h.db_read = true;
+    assert_eq!(h.app.selected, row(&h, "3c8e5a71b9d4"));
+    // `p`: the next pending step; `c`: back to the database's revision.
+    h.keys("p");
+    let next = h.app.view.pending[0].revision.clone();
+    assert_eq!(h.app.selected, row(&h, &next));
+    h.keys("c");
+    assert_eq!(h.app.selected, row(&h, "3c8e5a71b9d4"));
+    // `H` visits each head in turn.
+    h.keys("g").keys("H");
+    let first = h.app.selected;
+    h.keys("H");
+    let second = h.app.selected;
+    let mut heads = vec![first, second];
+    heads.sort_unstable();
+    let mut want = vec![row(&h, "c2f7be3a0426"), row(&h, "b1e6ad2f9315")];
+    want.sort_unstable();
+    assert_eq!(heads, want);
 }
