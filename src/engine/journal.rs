@@ -108,6 +108,15 @@ pub fn utc_now() -> String {
     )
 }
 
+/// The entries of revisions starting with `revision` and of `profile`, oldest first.
+pub fn select(entries: Vec<Entry>, revision: Option<&str>, profile: Option<&str>) -> Vec<Entry> {
+    entries
+        .into_iter()
+        .filter(|e| revision.is_none_or(|r| e.revision.starts_with(r)))
+        .filter(|e| profile.is_none_or(|p| e.profile.as_deref() == Some(p)))
+        .collect()
+}
+
 /// An append-only journal file.
 #[derive(Debug, Clone)]
 pub struct Journal {
