@@ -37,6 +37,14 @@ pub enum Action {
     /// `n` / `N`: next and previous search match.
     SearchNext(bool),
     Refresh,
+    /// `a`: a new revision (`alembic revision -m`, optionally `--autogenerate`).
+    NewRevision,
+    /// `m`: merge the heads (`alembic merge -m … heads`).
+    MergeHeads,
+    /// `s`: stamp the selected revision (version table only, journaled).
+    StampSelected,
+    /// `e`: open the selected revision's file in `$EDITOR`, then read the project again.
+    EditSelected,
     /// `u` / `d`: one step up or down.
     StepUp,
     StepDown,

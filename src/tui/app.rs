@@ -19,6 +19,7 @@ use crate::tui::highlight::Lang;
 use crate::tui::layout::{self, Areas};
 use crate::tui::model::{DbView, Model};
 use crate::tui::popups::confirm::{Answer, Confirm};
+use crate::tui::popups::prompt::{self, Prompt, Purpose};
 use crate::tui::stepping::{self, Outcome, Progress};
 use crate::workspace::Workspace;
 
@@ -85,6 +86,8 @@ pub enum Overlay {
     Menu(Menu),
     /// The plan to review before anything runs.
     Confirm(Box<Confirm>),
+    /// One line of text for the developer's loop (a message, a stamp's confirmation).
+    Prompt(Prompt),
     /// What a drift check or a verify found, scrollable.
     Report {
         report: crate::tui::checks::Report,
@@ -146,6 +149,14 @@ pub enum Effect {
         ws: Loaded,
         steps: Vec<Step>,
     },
+    /// The developer's loop through the alembic command: a new revision, a merge, a stamp.
+    Develop {
+        ws: Loaded,
+        purpose: Purpose,
+        text: String,
+    },
+    /// Open this file in `$EDITOR` (the terminal is handed over), then read the project again.
+    Edit(std::path::PathBuf),
     /// Run the confirmed scripts through the executor.
     Execute {
         ws: Loaded,
@@ -188,6 +199,8 @@ pub enum Level {
 
 /// The whole state of the console.
 pub struct App {
+    /// A file alembic just generated: selected once the reload that reads it arrives.
+    pub select_after_reload: Option<std::path::PathBuf>,
     pub ws: Arc<Workspace>,
     pub model: Model,
     pub target: Target,
@@ -278,6 +291,7 @@ impl App {
             generation: 0,
             sql_generation: 0,
             quitting: false,
+            select_after_reload: None,
         };
         if app.model.rows.is_empty() {
             app.note = Some("this project has no revisions yet".to_owned());
@@ -395,6 +409,9 @@ impl App {
             _ if matches!(self.overlay, Some(Overlay::Confirm(_))) => {
                 self.on_confirm_key(action, &mut effects)
             }
+            _ if matches!(self.overlay, Some(Overlay::Prompt(_))) => {
+                self.on_prompt_key(action, &mut effects)
+            }
             _ if self.overlay.is_some() => self.on_overlay_key(action, &mut effects),
             other => self.on_key(other, &mut effects),
         }
@@ -409,6 +426,8 @@ impl App {
             for c in clean.chars() {
                 self.on_search_key(Action::SearchChar(c), effects);
             }
+        } else if let Some(Overlay::Prompt(p)) = self.overlay.as_mut() {
+            p.paste(&clean);
         } else if let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() {
             if self.target.protected {
                 confirm.typed.push_str(&clean);
@@ -480,6 +499,38 @@ impl App {
             }
             Action::StepUp => self.step_up(effects),
             Action::StepDown => self.step_down(effects),
+            Action::NewRevision => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::NewRevision {
+                    autogenerate: false,
+                })))
+            }
+            Action::MergeHeads if self.ws.map.heads().len() < 2 => {
+                self.note = Some("one head: nothing to merge".to_owned())
+            }
+            Action::MergeHeads => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::MergeHeads)))
+            }
+            Action::StampSelected => {
+                match (self.rows_for_stepping(), self.model.rows.get(self.selected)) {
+                    (Some(rows), Some(row)) => {
+                        self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::Stamp {
+                            revision: row.id.clone(),
+                            rows,
+                        })))
+                    }
+                    _ => {}
+                }
+            }
+            Action::EditSelected => {
+                if let Some(rev) = self
+                    .model
+                    .rows
+                    .get(self.selected)
+                    .and_then(|r| self.ws.project.revisions.get(r.revision))
+                {
+                    effects.push(Effect::Edit(rev.path.clone()));
+                }
+            }
             Action::UpgradeToSelected | Action::DowngradeToSelected => {
                 let direction = if matches!(action, Action::UpgradeToSelected) {
                     Direction::Upgrade
@@ -793,6 +844,33 @@ impl App {
         }
     }
 
+    /// Keys go to the prompt; the app carries out what it answers.
+    fn on_prompt_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        let Some(Overlay::Prompt(p)) = self.overlay.as_mut() else {
+            return;
+        };
+        match p.on_key(action, &self.target) {
+            prompt::Answer::Stay => {}
+            prompt::Answer::Close => self.overlay = None,
+            prompt::Answer::Note(note) => self.note = Some(note),
+            prompt::Answer::Submit(purpose, text) => {
+                self.overlay = None;
+                let what = match &purpose {
+                    Purpose::NewRevision { .. } => format!("creating revision {text:?}…"),
+                    Purpose::MergeHeads => format!("merging the heads as {text:?}…"),
+                    Purpose::Stamp { revision, .. } => format!("stamping {}…", short(revision)),
+                };
+                self.log(Level::Info, what.clone());
+                self.note = Some(what);
+                effects.push(Effect::Develop {
+                    ws: Loaded(self.ws.clone()),
+                    purpose,
+                    text,
+                });
+            }
+        }
+    }
+
     /// Keys go to the confirmation popup; the app carries out its answer.
     fn on_confirm_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
         let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() else {
@@ -925,7 +1003,7 @@ impl App {
                 Action::Help | Action::Quit | Action::Open => self.overlay = None,
                 _ => {}
             },
-            Overlay::Confirm(_) => {}
+            Overlay::Confirm(_) | Overlay::Prompt(_) => {}
             Overlay::Report { scroll, .. } => match action {
                 Action::Move(d) => *scroll = add(*scroll, d, usize::MAX),
                 Action::PageDown => *scroll = scroll.saturating_add(10),
@@ -1137,8 +1215,53 @@ impl App {
                     self.findings = findings;
                 }
             }
+            WorkerEvent::Developed(Ok(crate::tui::event::Developed::Generated(path))) => {
+                self.log(Level::Info, format!("alembic wrote {}", path.display()));
+                self.select_after_reload = Some(path);
+                effects.push(Effect::Reload);
+            }
+            WorkerEvent::Developed(Ok(crate::tui::event::Developed::Stamped(rows))) => {
+                let rows = if rows.is_empty() {
+                    "base".to_owned()
+                } else {
+                    rows.join(", ")
+                };
+                let what = format!("stamped: the version table holds [{rows}] (journaled)");
+                self.log(Level::Info, what.clone());
+                self.note = Some(what);
+                effects.push(Effect::RefreshDb);
+            }
+            // Not while a plan runs: its scripts were rendered from the files as they were.
+            WorkerEvent::FilesChanged if !self.running() => {
+                self.note = Some("revision files changed: reading the project again".to_owned());
+                effects.push(Effect::Reload);
+            }
+            WorkerEvent::FilesChanged => {}
+            WorkerEvent::Developed(Err(reason)) => {
+                self.log(Level::Error, reason.clone());
+                self.overlay = Some(Overlay::Error {
+                    title: "alembic did not do it".to_owned(),
+                    lines: vec![reason],
+                });
+            }
             WorkerEvent::Reloaded(Ok((ws, warnings))) => {
                 self.replace_workspace(ws.0, effects);
+                // A revision alembic just wrote opens selected, with its findings.
+                if let Some(path) = self.select_after_reload.take() {
+                    let found = self
+                        .ws
+                        .project
+                        .revisions
+                        .iter()
+                        .find(|r| same_file(&r.path, &path))
+                        .and_then(|r| self.model.position(&r.id));
+                    if let Some(row) = found {
+                        self.focus = Pane::Graph;
+                        self.select(row, effects);
+                        self.note =
+                            Some(format!("new revision {}", short(&self.model.rows[row].id)));
+                    }
+                }
                 // Files that no longer parse are left out of the graph: say which, loudly.
                 if !warnings.is_empty() {
                     self.note = Some(format!(
@@ -1472,6 +1595,11 @@ pub fn failure_lines(f: &exec::ExecFailure) -> Vec<String> {
 }
 
 /// `base + delta`, clamped to `0..=max`.
+/// The same file, however the two paths spell it.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
 pub(crate) fn add(base: usize, delta: i64, max: usize) -> usize {
     let value = base as i128 + delta as i128;
     value.clamp(0, max as i128) as usize

@@ -101,6 +101,18 @@ pub const HELP: &[(&str, &[Binding])] = &[
         ],
     ),
     (
+        "develop (through the profile's alembic command)",
+        &[
+            b("a", "new revision: alembic revision -m (Tab: --autogenerate)"),
+            b("m", "merge the heads: alembic merge -m"),
+            b(
+                "s",
+                "stamp the selected revision (no migration runs; journaled; protected: type the name)",
+            ),
+            b("e", "open the selected revision in $EDITOR, then read the project again"),
+        ],
+    ),
+    (
         "check (on a throwaway shadow database)",
         &[
             b(
@@ -175,6 +187,16 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
     if let Some(Overlay::Confirm(_)) = &app.overlay {
         return confirm_key(app, key);
     }
+    if let Some(Overlay::Prompt(_)) = &app.overlay {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Close),
+            KeyCode::Enter => Some(Action::Open),
+            KeyCode::Tab => Some(Action::FocusNext),
+            KeyCode::Backspace => Some(Action::ConfirmBackspace),
+            KeyCode::Char(c) if !ctrl => Some(Action::ConfirmChar(c)),
+            _ => None,
+        };
+    }
     if let Some(Overlay::Menu(_)) = &app.overlay {
         if let KeyCode::Char(c @ '1'..='9') = key.code {
             return Some(Action::MenuPick(Some(c as usize - '1' as usize)));
@@ -208,6 +230,10 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('x') => Action::DriftCheck,
         KeyCode::Char('v') => Action::VerifySelected,
         KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char('a') => Action::NewRevision,
+        KeyCode::Char('m') => Action::MergeHeads,
+        KeyCode::Char('s') => Action::StampSelected,
+        KeyCode::Char('e') => Action::EditSelected,
         KeyCode::Char('c') => Action::JumpCurrent,
         KeyCode::Char('p') => Action::JumpPending,
         KeyCode::Char('H') => Action::JumpHead,

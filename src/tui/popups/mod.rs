@@ -2,3 +2,4 @@
 //! `app.rs` routes keys to the open popup and carries out what it answers.
 
 pub mod confirm;
+pub mod prompt;
