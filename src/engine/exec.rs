@@ -328,6 +328,8 @@ pub async fn stamp(
     };
     exec.lock().await?;
     exec.check_rows(rows_before, "before the stamp").await?;
+    // The executor's one error type (see `record`).
+    #[allow(clippy::result_large_err)]
     let journal = |outcome: &str, error: Option<String>| -> Result<(), ExecFailure> {
         let Some(journal) = &target.journal else {
             return Ok(());
