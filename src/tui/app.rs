@@ -511,14 +511,12 @@ impl App {
                 self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::MergeHeads)))
             }
             Action::StampSelected => {
-                match (self.rows_for_stepping(), self.model.rows.get(self.selected)) {
-                    (Some(rows), Some(row)) => {
-                        self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::Stamp {
-                            revision: row.id.clone(),
-                            rows,
-                        })))
-                    }
-                    _ => {}
+                let rows = self.rows_for_stepping();
+                if let (Some(rows), Some(row)) = (rows, self.model.rows.get(self.selected)) {
+                    self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::Stamp {
+                        revision: row.id.clone(),
+                        rows,
+                    })));
                 }
             }
             Action::EditSelected => {
