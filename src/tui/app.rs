@@ -219,6 +219,10 @@ pub struct App {
     /// The search being typed, when the prompt is open.
     pub search: Option<String>,
     pub last_search: Option<String>,
+    /// The rows the search being typed (or the last one) matches, highlighted in the graph.
+    pub search_matches: HashSet<usize>,
+    /// Where the selection was when `/` was pressed: typing searches onward from there.
+    pub search_origin: usize,
     pub overlay: Option<Overlay>,
     /// Highlighted bodies by revision and tab.
     pub bodies: HashMap<BodyKey, Vec<Line<'static>>>,
@@ -274,6 +278,8 @@ impl App {
             log_scroll: 0,
             search: None,
             last_search: None,
+            search_matches: HashSet::new(),
+            search_origin: 0,
             overlay: None,
             bodies: HashMap::new(),
             requested: HashSet::new(),
@@ -441,9 +447,13 @@ impl App {
 
     fn on_close(&mut self) {
         if self.search.take().is_some() {
+            self.search_matches.clear();
             return;
         }
-        self.overlay = None;
+        if self.overlay.take().is_none() {
+            // Esc with nothing open: the highlighted matches go too.
+            self.search_matches.clear();
+        }
     }
 
     fn on_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
@@ -475,7 +485,10 @@ impl App {
             Action::TabLeft => self.switch_tab(-1, effects),
             Action::TabRight => self.switch_tab(1, effects),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
-            Action::SearchStart => self.search = Some(String::new()),
+            Action::SearchStart => {
+                self.search = Some(String::new());
+                self.search_origin = self.selected;
+            }
             Action::SearchNext(forward) => self.search_again(forward, effects),
             Action::Refresh => {
                 effects.push(Effect::Reload);
@@ -973,15 +986,41 @@ impl App {
             return;
         };
         match action {
-            Action::SearchChar(c) => query.push(c),
-            Action::SearchBackspace => {
-                query.pop();
+            // Incremental: every key moves to the first match from where `/` was pressed.
+            Action::SearchChar(_) | Action::SearchBackspace => {
+                match action {
+                    Action::SearchChar(c) => query.push(c),
+                    _ => {
+                        query.pop();
+                    }
+                }
+                let query = query.clone();
+                let matches = self.model.search(&self.ws, &query);
+                let origin = self.search_origin;
+                let next = matches
+                    .iter()
+                    .find(|&&i| i >= origin)
+                    .or(matches.first())
+                    .copied();
+                self.search_matches = matches.into_iter().collect();
+                match next {
+                    Some(row) => self.select(row, effects),
+                    None => self.select(origin, effects),
+                }
             }
             Action::SearchSubmit => {
                 let query = self.search.take().unwrap_or_default();
                 if !query.trim().is_empty() {
-                    self.last_search = Some(query);
-                    self.search_again(true, effects);
+                    self.last_search = Some(query.clone());
+                    // Typing already moved to the first match: Enter stays there.
+                    let matches = self.model.search(&self.ws, &query);
+                    match matches.iter().position(|&m| m == self.selected) {
+                        Some(at) => {
+                            self.note =
+                                Some(format!("/{query}: match {} of {}", at + 1, matches.len()))
+                        }
+                        None => self.search_again(true, effects),
+                    }
                 }
             }
             _ => {}
@@ -1290,6 +1329,7 @@ impl App {
         self.generation += 1;
         self.sql_generation += 1;
         self.model = Model::build(&self.ws);
+        self.search_matches.clear();
         self.findings.clear();
         effects.push(Effect::Lint {
             ws: Loaded(self.ws.clone()),
@@ -1421,7 +1461,7 @@ impl App {
             self.note = Some("no search yet: press / to search".to_owned());
             return;
         };
-        let matches = self.model.search(&query);
+        let matches = self.model.search(&self.ws, &query);
         let next = if forward {
             matches
                 .iter()
@@ -1437,6 +1477,7 @@ impl App {
         match next {
             Some(&row) => {
                 let at = matches.iter().position(|&m| m == row).unwrap_or(0) + 1;
+                self.search_matches = matches.iter().copied().collect();
                 self.focus = Pane::Graph;
                 self.select(row, effects);
                 self.note = Some(format!("/{query}: match {at} of {}", matches.len()));

@@ -714,3 +714,49 @@ fn opens_on_the_databases_revision_and_jumps() {
     want.sort_unstable();
     assert_eq!(heads, want);
 }
+
+#[test]
+fn search_is_incremental_over_bodies_and_highlights_matches() {
+    let mut h = Harness::new(140, 40);
+    h.db_at(&[]);
+    // `coupons` appears in bodies (create and drop), not only in messages.
+    h.keys("/");
+    h.keys("cou");
+    let first = h.app.selected;
+    assert!(!h.app.search_matches.is_empty());
+    assert!(
+        h.app.search_matches.contains(&first),
+        "the selection is a match"
+    );
+    h.keys("pons");
+    assert!(
+        h.app.search_matches.len() >= 2,
+        "create and drop of coupons"
+    );
+    // A word only bodies hold (`sa.BigInteger`).
+    h.keys("\x1b");
+    assert!(h.app.search_matches.is_empty());
+    h.keys("/");
+    for c in "biginteger".chars() {
+        h.keys(&c.to_string());
+    }
+    let rows: Vec<usize> = h.app.search_matches.iter().copied().collect();
+    assert!(!rows.is_empty(), "no body matched 'biginteger'");
+    for row in rows {
+        let r = &h.app.model.rows[row];
+        assert!(
+            !r.message.to_lowercase().contains("biginteger"),
+            "{} matched by its message, not its body",
+            r.id
+        );
+    }
+    h.keys("\n");
+    assert!(
+        h.app
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("/biginteger: match 1 of")),
+        "{:?}",
+        h.app.note
+    );
+}
