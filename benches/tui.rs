@@ -80,6 +80,8 @@ fn first_frame(ini: &Path, url: &str, runtime: &tokio::runtime::Runtime) -> usiz
     );
     let _ = app.start();
     let _ = app.update(Action::Worker(WorkerEvent::Db(DbReport::Rows(rows))));
+    // The console opens on the database's revision: the first read selects it.
+    assert_ne!(app.selected, 0, "the database's revision is selected");
     // The badges are part of a full frame: the rules run on a worker in the console, inline here.
     let findings = alembic_tui::tui::lint_all(&session.ws, &session.lint);
     let _ = app.update(Action::Worker(WorkerEvent::Findings {
@@ -134,6 +136,30 @@ fn bench(c: &mut Criterion) {
 
     let (dir, rows) = project(10_000);
     let ini = dir.path().join("alembic.ini");
+    runtime.block_on(async {
+        let client = db::connect(
+            &alembic_tui::config::ResolvedUrl {
+                url: url.clone(),
+                source: alembic_tui::config::UrlSource::Flag,
+            },
+            Default::default(),
+        )
+        .await
+        .expect("connect");
+        let values: Vec<String> = rows.iter().map(|r| format!("('{r}')")).collect();
+        client
+            .batch_execute(&format!(
+                "DELETE FROM alembic_version; INSERT INTO alembic_version VALUES {}",
+                values.join(", ")
+            ))
+            .await
+            .expect("fill the version table");
+    });
+    group.sample_size(10);
+    group.bench_function(
+        "first full frame, 10,000 revisions with a database, its revision selected",
+        |b| b.iter(|| first_frame(&ini, &url, &runtime)),
+    );
     let args = Args::parse_from(["alembic-tui", "-c", &ini.to_string_lossy(), "--url", &url]);
     let session = Session::prepare(&args, Path::new(".")).expect("prepare");
     let mut app = App::new(
@@ -161,6 +187,11 @@ fn bench(c: &mut Criterion) {
                 .draw(|frame| views::draw(frame, &app, &session.theme))
                 .expect("draw");
         })
+    });
+    // `/` over ids, labels, messages and every upgrade()/downgrade() body: a word only a few
+    // bodies hold, so every row is read to the end.
+    group.bench_function("search over all bodies, 10,000 revisions", |b| {
+        b.iter(|| app.model.search(&session.ws, "drop_constraint"))
     });
     group.finish();
     drop(server);

@@ -45,6 +45,10 @@ pub enum Action {
     StampSelected,
     /// `e`: open the selected revision's file in `$EDITOR`, then read the project again.
     EditSelected,
+    /// `Y`: copy what has focus (the selected id, the detail tab's text, a report).
+    Copy,
+    /// `w` in a report window: save it as text and JSON.
+    SaveReport,
     /// `u` / `d`: one step up or down.
     StepUp,
     StepDown,

@@ -157,6 +157,10 @@ pub enum Effect {
     },
     /// Open this file in `$EDITOR` (the terminal is handed over), then read the project again.
     Edit(std::path::PathBuf),
+    /// Put this text on the clipboard (OSC 52, written by the event loop).
+    Copy(String),
+    /// Save a report: these files with these contents.
+    Save(Vec<(std::path::PathBuf, String)>),
     /// Run the confirmed scripts through the executor.
     Execute {
         ws: Loaded,
@@ -532,6 +536,12 @@ impl App {
                     })));
                 }
             }
+            Action::Copy => {
+                if let Some((what, text)) = self.copyable() {
+                    self.note = Some(format!("copied {what} ({} bytes)", text.len()));
+                    effects.push(Effect::Copy(text));
+                }
+            }
             Action::EditSelected => {
                 if let Some(rev) = self
                     .model
@@ -855,6 +865,41 @@ impl App {
         }
     }
 
+    /// What `Y` copies where the focus is: the selected id, or the detail tab's text.
+    fn copyable(&self) -> Option<(String, String)> {
+        let row = self.model.rows.get(self.selected)?;
+        if self.focus != Pane::Detail {
+            return Some(("the revision id".to_owned(), row.id.clone()));
+        }
+        let rev = self.ws.project.revisions.get(row.revision)?;
+        match self.tab {
+            Part::Upgrade => rev
+                .upgrade
+                .as_ref()
+                .map(|b| ("upgrade()".to_owned(), b.source.clone())),
+            Part::Downgrade => rev
+                .downgrade
+                .as_ref()
+                .map(|b| ("downgrade()".to_owned(), b.source.clone())),
+            Part::Sql => match self.sql.get(&self.key(row.revision, Part::Sql)) {
+                Some(SqlState::Ready(lines)) => Some((
+                    "the SQL".to_owned(),
+                    lines
+                        .iter()
+                        .map(|l| {
+                            l.spans
+                                .iter()
+                                .map(|s| s.content.as_ref())
+                                .collect::<String>()
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )),
+                _ => None,
+            },
+        }
+    }
+
     /// Keys go to the prompt; the app carries out what it answers.
     fn on_prompt_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
         let Some(Overlay::Prompt(p)) = self.overlay.as_mut() else {
@@ -1041,7 +1086,34 @@ impl App {
                 _ => {}
             },
             Overlay::Confirm(_) | Overlay::Prompt(_) => {}
-            Overlay::Report { scroll, .. } => match action {
+            Overlay::Report { scroll, report } => match action {
+                Action::Copy => {
+                    let text = report.text();
+                    self.note = Some(format!("copied the report ({} bytes)", text.len()));
+                    effects.push(Effect::Copy(text));
+                }
+                Action::SaveReport => {
+                    let stamp = crate::engine::journal::utc_now().replace([':', '.'], "-");
+                    let base = format!(
+                        "alembic-tui-{}-{stamp}",
+                        report
+                            .title
+                            .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+                    );
+                    let json = serde_json::to_string_pretty(&report.json).unwrap_or_default();
+                    let files = vec![
+                        (
+                            std::path::PathBuf::from(format!("{base}.txt")),
+                            report.text(),
+                        ),
+                        (
+                            std::path::PathBuf::from(format!("{base}.json")),
+                            json + "\n",
+                        ),
+                    ];
+                    self.note = Some(format!("saving {base}.txt and {base}.json"));
+                    effects.push(Effect::Save(files));
+                }
                 Action::Move(d) => *scroll = add(*scroll, d, usize::MAX),
                 Action::PageDown => *scroll = scroll.saturating_add(10),
                 Action::PageUp => *scroll = scroll.saturating_sub(10),

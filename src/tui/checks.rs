@@ -72,6 +72,20 @@ pub enum Tone {
 pub struct Report {
     pub title: String,
     pub lines: Vec<(Tone, String)>,
+    /// The report as `drift --json` / `verify --json` print it, for saving.
+    pub json: serde_json::Value,
+}
+
+impl Report {
+    /// The window's text, as copied or saved.
+    pub fn text(&self) -> String {
+        let mut text = format!("{}\n", self.title);
+        for (_, line) in &self.lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
 }
 
 fn short(rev: &str) -> &str {
@@ -167,6 +181,7 @@ pub fn drift_report(report: &DriftReport) -> Report {
     Report {
         title: "drift".to_owned(),
         lines,
+        json: serde_json::to_value(report).unwrap_or_default(),
     }
 }
 
@@ -194,10 +209,10 @@ pub fn verify_report(report: &VerifyReport, revision: &str) -> Report {
             r = short(revision)
         ),
     )];
-    match (verdict(report, revision), check) {
-        (Verdict::Clean, _) => lines.push((Tone::Good, Verdict::Clean.summary())),
-        (Verdict::Failed(reason), _) => lines.push((Tone::Bad, format!("✗ {reason}"))),
-        (Verdict::Problems(_), Some(check)) => {
+    // What the downgrade left behind comes first, also when the check then failed: the
+    // differences are what the user came for, the error says where it stopped.
+    if let Some(check) = check {
+        {
             if !check.not_undone.is_empty() {
                 lines.push((
                     Tone::Bad,
@@ -221,10 +236,15 @@ pub fn verify_report(report: &VerifyReport, revision: &str) -> Report {
                 ));
             }
         }
-        (Verdict::Problems(_), None) => {}
+    }
+    match verdict(report, revision) {
+        Verdict::Clean => lines.push((Tone::Good, Verdict::Clean.summary())),
+        Verdict::Failed(reason) => lines.push((Tone::Bad, format!("✗ {reason}"))),
+        Verdict::Problems(_) => {}
     }
     Report {
         title: format!("verify {}", short(revision)),
         lines,
+        json: serde_json::to_value(report).unwrap_or_default(),
     }
 }

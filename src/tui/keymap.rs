@@ -133,6 +133,11 @@ pub const HELP: &[(&str, &[Binding])] = &[
         "other",
         &[
             b("r", "read the project and the database again"),
+            b(
+                "Y",
+                "copy (OSC 52, works over ssh/tmux): the id, the detail tab, or the report",
+            ),
+            b("w", "in a report window: save it as text and JSON in the current directory"),
             b("?", "this help"),
             b("Esc", "close a window or prompt"),
             b("q", "quit"),
@@ -230,6 +235,8 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('x') => Action::DriftCheck,
         KeyCode::Char('v') => Action::VerifySelected,
         KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char('Y') => Action::Copy,
+        KeyCode::Char('w') => Action::SaveReport,
         KeyCode::Char('a') => Action::NewRevision,
         KeyCode::Char('m') => Action::MergeHeads,
         KeyCode::Char('s') => Action::StampSelected,

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod app;
 pub mod checks;
+pub mod clipboard;
 pub mod event;
 pub mod highlight;
 pub mod keymap;
@@ -337,6 +338,21 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
                     // Read again whatever the editor did to the file.
                     effects.extend(app.update(Action::Refresh));
                 }
+                Effect::Copy(text) => match clipboard::osc52(&text) {
+                    Some(sequence) => {
+                        use std::io::Write as _;
+                        let mut stdout = std::io::stdout();
+                        let _ = stdout.write_all(sequence.as_bytes());
+                        let _ = stdout.flush();
+                    }
+                    None => app.log(
+                        Level::Warn,
+                        format!(
+                            "not copied: {} bytes is more than a terminal takes in one copy",
+                            text.len()
+                        ),
+                    ),
+                },
                 other => workers.carry_out(other),
             }
         }
@@ -572,8 +588,20 @@ impl Workers {
                     let _ = tx.send(WorkerEvent::AlembicChecked(checked));
                 });
             }
-            // The event loop hands the terminal to the editor itself.
-            Effect::Edit(_) => {}
+            // The event loop hands the terminal to the editor and writes copies itself.
+            Effect::Edit(_) | Effect::Copy(_) => {}
+            Effect::Save(files) => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    for (path, text) in files {
+                        let line = match std::fs::write(&path, text) {
+                            Ok(()) => format!("saved {}", path.display()),
+                            Err(e) => format!("cannot save {}: {e}", path.display()),
+                        };
+                        let _ = tx.send(WorkerEvent::CheckProgress(line));
+                    }
+                });
+            }
             Effect::Develop {
                 ws: event::Loaded(ws),
                 purpose,

@@ -231,6 +231,69 @@ fn a_downgrade_that_forgets_an_index_is_marked_and_named() {
 }
 
 #[test]
+fn the_verify_window_shows_what_was_not_undone_before_the_error_and_can_be_copied_and_saved() {
+    let (_dir, ini) = common::demo_copy();
+    let mut app = app(workspace(&ini));
+    key(&mut app, 'v');
+    let index = Difference {
+        kind: ObjectKind::Index,
+        relation: Some("public.orders".to_owned()),
+        name: "ix_orders_customer_id".to_owned(),
+        change: Change::Extra {
+            actual: "CREATE INDEX ix_orders_customer_id ON public.orders USING btree (customer_id)"
+                .to_owned(),
+        },
+    };
+    let report = VerifyReport {
+        shadow: "alembic_tui_shadow_test".to_owned(),
+        revisions: vec![RevisionCheck {
+            revision: INDEX_REV.to_owned(),
+            not_undone: SchemaDiff {
+                differences: vec![index],
+            },
+            not_repeatable: SchemaDiff::default(),
+            error: Some("upgrading again failed: relation already exists".to_owned()),
+        }],
+        not_verified: Vec::new(),
+    };
+    app.update(Action::Worker(WorkerEvent::Verified {
+        revision: INDEX_REV.to_owned(),
+        result: Ok(report),
+    }));
+    let Some(Overlay::Report { report, .. }) = &app.overlay else {
+        panic!("no report window");
+    };
+    let text = report.text();
+    let difference = text
+        .find("ix_orders_customer_id")
+        .expect("the difference is shown");
+    let error = text
+        .find("relation already exists")
+        .expect("the error is shown");
+    assert!(difference < error, "{text}");
+    // Y copies the report's text; w saves it as text and as the JSON `verify --json` prints.
+    let effects = app.update(Action::Copy);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Copy(t) if t.contains("ix_orders_customer_id"))),
+        "{effects:?}"
+    );
+    let effects = app.update(Action::SaveReport);
+    let files = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Save(files) => Some(files.clone()),
+            _ => None,
+        })
+        .expect("a save");
+    assert_eq!(files.len(), 2);
+    assert!(files[0].0.to_string_lossy().ends_with(".txt"));
+    let json: serde_json::Value = serde_json::from_str(&files[1].1).unwrap();
+    assert_eq!(json["revisions"][0]["revision"], INDEX_REV);
+}
+
+#[test]
 fn a_check_that_cannot_run_says_why_and_frees_the_console() {
     let (_dir, ini) = common::demo_copy();
     let mut app = app(workspace(&ini));

@@ -760,3 +760,25 @@ fn search_is_incremental_over_bodies_and_highlights_matches() {
         h.app.note
     );
 }
+
+#[test]
+fn y_copies_the_selected_id_or_the_detail_tab() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[]);
+    let effects = h.app.update(Action::Copy);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Copy(t) if t == "c2f7be3a0426")),
+        "{effects:?}"
+    );
+    // In the detail pane: the body on its tab.
+    h.keys("\t");
+    let effects = h.app.update(Action::Copy);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Copy(t) if t.starts_with("def upgrade()"))),
+        "{effects:?}"
+    );
+}

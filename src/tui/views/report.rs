@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::tui::checks::{Report, Tone};
@@ -27,7 +27,7 @@ pub fn draw(frame: &mut Frame, screen: Rect, report: &Report, scroll: usize, the
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "↑ ↓ PgUp PgDn scroll · Esc or Enter close",
+        "↑ ↓ PgUp PgDn scroll · Y copy · w save as text and JSON · Esc or Enter close",
         theme.dim,
     ));
     let widest = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 4;
@@ -37,5 +37,12 @@ pub fn draw(frame: &mut Frame, screen: Rect, report: &Report, scroll: usize, the
     frame.render_widget(Clear, area);
     let block = widgets::pane(widgets::title(report.title.clone(), theme), true, theme);
     let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+    // Long definitions wrap rather than run off the window.
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
 }
