@@ -159,6 +159,10 @@ pub enum Effect {
     Edit(std::path::PathBuf),
     /// Put this text on the clipboard (OSC 52, written by the event loop).
     Copy(String),
+    /// Read the journal's entries for this database (only `revision`'s when given).
+    ReadJournal {
+        revision: Option<String>,
+    },
     /// Save a report: these files with these contents.
     Save(Vec<(std::path::PathBuf, String)>),
     /// Run the confirmed scripts through the executor.
@@ -536,6 +540,7 @@ impl App {
                     })));
                 }
             }
+            Action::Journal => effects.push(Effect::ReadJournal { revision: None }),
             Action::Copy => {
                 if let Some((what, text)) = self.copyable() {
                     self.note = Some(format!("copied {what} ({} bytes)", text.len()));
@@ -1087,6 +1092,11 @@ impl App {
             },
             Overlay::Confirm(_) | Overlay::Prompt(_) => {}
             Overlay::Report { scroll, report } => match action {
+                // In the journal window, J narrows it to the selected revision.
+                Action::Journal if report.title.starts_with("journal") => {
+                    let revision = self.model.rows.get(self.selected).map(|r| r.id.clone());
+                    effects.push(Effect::ReadJournal { revision });
+                }
                 Action::Copy => {
                     let text = report.text();
                     self.note = Some(format!("copied the report ({} bytes)", text.len()));
@@ -1346,6 +1356,13 @@ impl App {
                 effects.push(Effect::Reload);
             }
             WorkerEvent::FilesChanged => {}
+            WorkerEvent::JournalRead { revision, entries } => match entries {
+                Ok(entries) => {
+                    let report = crate::tui::checks::journal_report(&entries, revision.as_deref());
+                    self.overlay = Some(Overlay::Report { report, scroll: 0 });
+                }
+                Err(reason) => self.note = Some(format!("cannot read the journal: {reason}")),
+            },
             WorkerEvent::Developed(Err(reason)) => {
                 self.log(Level::Error, reason.clone());
                 self.overlay = Some(Overlay::Error {

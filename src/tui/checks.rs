@@ -248,3 +248,51 @@ pub fn verify_report(report: &VerifyReport, revision: &str) -> Report {
         json: serde_json::to_value(report).unwrap_or_default(),
     }
 }
+
+/// The journal window: newest first, one heading line per entry (when, outcome, what, how long,
+/// who, where) with its error and statements under it; the JSON is the entries as written.
+pub fn journal_report(entries: &[crate::engine::journal::Entry], revision: Option<&str>) -> Report {
+    let mut lines = Vec::new();
+    if entries.is_empty() {
+        lines.push((
+            Tone::Plain,
+            "nothing journaled for this database yet".to_owned(),
+        ));
+    }
+    for e in entries.iter().rev() {
+        let tone = match e.outcome.as_str() {
+            "applied" => Tone::Good,
+            "started" => Tone::Plain,
+            _ => Tone::Bad,
+        };
+        lines.push((
+            tone,
+            format!(
+                "{}  {}  {} {}  {} ms  {} · {}",
+                e.ts,
+                e.outcome,
+                e.direction,
+                short(&e.revision),
+                e.duration_ms,
+                e.os_user,
+                e.profile.as_deref().unwrap_or("(no profile)")
+            ),
+        ));
+        if let Some(error) = &e.error {
+            lines.push((Tone::Bad, format!("    {error}")));
+        }
+        for statement in &e.statements {
+            for line in statement.lines() {
+                lines.push((Tone::Plain, format!("    {line}")));
+            }
+        }
+    }
+    Report {
+        title: match revision {
+            Some(r) => format!("journal of {} on this database", short(r)),
+            None => format!("journal of this database ({} entries)", entries.len()),
+        },
+        lines,
+        json: serde_json::to_value(entries).unwrap_or_default(),
+    }
+}

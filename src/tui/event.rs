@@ -70,6 +70,11 @@ pub enum WorkerEvent {
     /// What the developer's loop ran: the file alembic generated (revision, merge), or the
     /// version table's rows after a stamp; or why it failed.
     Developed(Result<Developed, String>),
+    /// The journal's entries for this database (of `revision` when given), oldest first.
+    JournalRead {
+        revision: Option<String>,
+        entries: Result<Vec<crate::engine::journal::Entry>, String>,
+    },
     /// A revision file (or env.py) was added, removed or changed on disk.
     FilesChanged,
     /// The project read again, with the warnings of the reload (files that no longer parse, with

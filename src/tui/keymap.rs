@@ -138,6 +138,10 @@ pub const HELP: &[(&str, &[Binding])] = &[
                 "copy (OSC 52, works over ssh/tmux): the id, the detail tab, or the report",
             ),
             b("w", "in a report window: save it as text and JSON in the current directory"),
+            b(
+                "J",
+                "this database's journal: who ran what, when, outcome, SQL (J again: this revision)",
+            ),
             b("?", "this help"),
             b("Esc", "close a window or prompt"),
             b("q", "quit"),
@@ -236,6 +240,7 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('v') => Action::VerifySelected,
         KeyCode::Char('y') => Action::Confirm,
         KeyCode::Char('Y') => Action::Copy,
+        KeyCode::Char('J') => Action::Journal,
         KeyCode::Char('w') => Action::SaveReport,
         KeyCode::Char('a') => Action::NewRevision,
         KeyCode::Char('m') => Action::MergeHeads,

@@ -590,6 +590,25 @@ impl Workers {
             }
             // The event loop hands the terminal to the editor and writes copies itself.
             Effect::Edit(_) | Effect::Copy(_) => {}
+            Effect::ReadJournal { revision } => {
+                let tx = self.tx.clone();
+                let target = self
+                    .db
+                    .as_ref()
+                    .map(|(_, url)| crate::config::redact(&url.url));
+                tokio::task::spawn_blocking(move || {
+                    let entries = Journal::default_location()
+                        .and_then(|j| j.read_all())
+                        .map(|all| {
+                            all.into_iter()
+                                .filter(|e| target.as_ref().is_none_or(|t| e.target == *t))
+                                .filter(|e| revision.as_ref().is_none_or(|r| e.revision == *r))
+                                .collect()
+                        })
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(WorkerEvent::JournalRead { revision, entries });
+                });
+            }
             Effect::Save(files) => {
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {

@@ -782,3 +782,47 @@ fn y_copies_the_selected_id_or_the_detail_tab() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn j_opens_the_journal_of_this_database_newest_first() {
+    use alembic_tui::engine::journal::Entry;
+    let mut h = Harness::new(140, 40);
+    h.db_at(&[]);
+    let effects = h.app.update(Action::Journal);
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::ReadJournal { revision: None })));
+    let entry = |revision: &str, outcome: &str| Entry {
+        ts: format!("2026-12-02T07:0{}:00.000Z", revision.len() % 10),
+        os_user: "dba".to_owned(),
+        profile: Some("demo".to_owned()),
+        target: "postgresql://demo@localhost/demo".to_owned(),
+        direction: "upgrade".to_owned(),
+        revision: revision.to_owned(),
+        file_sha256: String::new(),
+        statements: vec![format!("CREATE TABLE t_{revision} (id int)")],
+        duration_ms: 12,
+        outcome: outcome.to_owned(),
+        error: None,
+    };
+    h.act(Action::Worker(WorkerEvent::JournalRead {
+        revision: None,
+        entries: Ok(vec![
+            entry("1a0c3e5f7b21", "applied"),
+            entry("2b7d4f60a8c3", "failed"),
+        ]),
+    }));
+    let Some(Overlay::Report { report, .. }) = &h.app.overlay else {
+        panic!("no journal window");
+    };
+    let text = report.text();
+    let newer = text.find("failed").unwrap();
+    let older = text.find("applied").unwrap();
+    assert!(newer < older, "newest first: {text}");
+    assert!(text.contains("CREATE TABLE t_1a0c3e5f7b21"), "{text}");
+    // J again in the window: only the selected revision.
+    let effects = h.app.update(Action::Journal);
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::ReadJournal { revision: Some(_) })));
+}
