@@ -11,6 +11,7 @@ use crate::cli::args::{Args, MigrateArgs};
 use crate::cli::commands;
 use crate::config::{redact, ResolvedUrl, Settings};
 use crate::engine::alembic::AlembicCommand;
+use crate::db::locks::waiting_text;
 use crate::engine::exec::{self, Cancel, Event, Target};
 use crate::engine::journal::Journal;
 use crate::engine::prepare::{self, Gate, Prepared, PreparedStep};
@@ -465,6 +466,10 @@ fn print_event(
         Event::StatementDone { .. } => {}
         Event::Notice { severity, message } => writeln!(warn, "{severity}: {message}")?,
         Event::Output { line } => writeln!(out, "  | {line}")?,
+        Event::Blocked {
+            waiting_for,
+            blocked_by,
+        } => writeln!(warn, "{}", waiting_text(waiting_for.as_ref(), blocked_by))?,
         Event::StepDone { index, elapsed } => writeln!(
             out,
             "[{}/{}] done in {} ms",
@@ -525,6 +530,10 @@ fn event_json(event: &Event) -> serde_json::Value {
             json!({"event": "notice", "severity": severity, "message": message})
         }
         Event::Output { line } => json!({"event": "output", "line": line}),
+        Event::Blocked {
+            waiting_for,
+            blocked_by,
+        } => json!({"event": "blocked", "waiting_for": waiting_for, "blocked_by": blocked_by}),
         Event::StepDone { index, elapsed } => json!({
             "event": "step_done", "index": index, "elapsed_ms": elapsed.as_secs_f64() * 1000.0,
         }),

@@ -763,11 +763,24 @@ impl App {
                 let first = text.lines().next().unwrap_or_default().to_owned();
                 log.push((Level::Info, format!("  {}/{of} {first}", index + 1)));
             }
-            exec::Event::StatementDone { .. } => {}
+            exec::Event::StatementDone { .. } => progress.blocked = None,
             exec::Event::Notice { severity, message } => {
                 log.push((Level::Warn, format!("  {severity}: {message}")))
             }
             exec::Event::Output { line } => log.push((Level::Info, format!("  | {line}"))),
+            exec::Event::Blocked {
+                waiting_for,
+                blocked_by,
+            } => {
+                let text = crate::db::locks::waiting_text(waiting_for.as_ref(), &blocked_by);
+                progress.blocked = (!blocked_by.is_empty()).then(|| text.clone());
+                let level = if blocked_by.is_empty() {
+                    Level::Info
+                } else {
+                    Level::Warn
+                };
+                log.push((level, format!("  {text}")));
+            }
             exec::Event::StepDone { index, elapsed } => {
                 progress.done = index + 1;
                 log.push((

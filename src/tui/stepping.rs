@@ -19,6 +19,8 @@ pub struct Progress {
     pub done: usize,
     /// A cancel was asked for.
     pub cancelling: bool,
+    /// What the running statement waits for and who blocks it (the lock monitor's last word).
+    pub blocked: Option<String>,
 }
 
 /// How a plan ended.

@@ -428,7 +428,7 @@ fn a_held_lock_fails_the_step_after_lock_timeout_and_rolls_it_back() {
         let waiting = pg::psql(
             &url,
             "SELECT l.pid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE NOT l.granted AND a.application_name = 'alembic-tui' \
+             WHERE NOT l.granted AND a.application_name LIKE 'alembic-tui%' \
                AND l.relation = 't1'::regclass",
         )
         .unwrap();
@@ -464,7 +464,7 @@ fn wait_for_statement(url: &str, needle: &str) {
         let rows = pg::psql(
             url,
             &format!(
-                "SELECT pid::text FROM pg_stat_activity WHERE application_name = 'alembic-tui' \
+                "SELECT pid::text FROM pg_stat_activity WHERE application_name LIKE 'alembic-tui%' \
                  AND state = 'active' AND query LIKE '%{needle}%'"
             ),
         )
@@ -566,7 +566,7 @@ fn kill_9_mid_statement_leaves_the_database_as_it_was() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !pg::psql(
         &url,
-        "SELECT pid::text FROM pg_stat_activity WHERE application_name = 'alembic-tui'",
+        "SELECT pid::text FROM pg_stat_activity WHERE application_name LIKE 'alembic-tui%'",
     )
     .unwrap()
     .is_empty()

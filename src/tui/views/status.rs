@@ -126,6 +126,9 @@ fn progress(app: &App) -> Option<String> {
     if let Some((j, m)) = p.statement {
         parts.push(format!("statement {}/{m}", j + 1));
     }
+    if let Some(blocked) = &p.blocked {
+        parts.push(blocked.clone());
+    }
     let ms = app.ticks.saturating_sub(p.started_tick) * crate::tui::app::TICK_MS;
     parts.push(format!("{:.1}s", ms as f64 / 1000.0));
     parts.push(if p.cancelling {
