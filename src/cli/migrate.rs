@@ -262,6 +262,9 @@ pub fn run(
     let url = ctx.url().map_err(|e| anyhow::anyhow!("{e}"))?.clone();
     let settings = &ctx.settings;
     let database = state::read(settings, &url)?;
+    if let Some(running) = &database.in_progress {
+        writeln!(warn, "warning: {running}")?;
+    }
     let steps = prepare::plan(ws, &database.rows, direction, &req.target)?;
     let renderer = Renderer::new(ws, settings, &url, render_cache());
     let lint = ctx.lint_for(database.major);

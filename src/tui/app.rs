@@ -221,6 +221,8 @@ pub struct App {
     pub stepping_off: Option<String>,
     /// The plan being run, or the last one run (until the next starts).
     pub progress: Option<Progress>,
+    /// Another session's migration in progress on this database (the poller's last word).
+    pub migrating: Option<crate::db::locks::InProgress>,
     /// Findings by index into the project's revisions (empty until the analysis answered).
     pub findings: Vec<Vec<Finding>>,
     /// The drift check or verify running in the background, if one is.
@@ -270,6 +272,7 @@ impl App {
             sql_unavailable: None,
             stepping_off: None,
             progress: None,
+            migrating: None,
             findings: Vec::new(),
             check: None,
             verified: HashMap::new(),
@@ -990,6 +993,20 @@ impl App {
                 }
                 self.view_known = true;
                 self.pending_scroll = 0;
+            }
+            WorkerEvent::Db(DbReport::Migrating(running)) => {
+                // Our own plan holds the lock while it runs: that is no news.
+                let running = running.filter(|_| !self.running());
+                if running != self.migrating {
+                    match &running {
+                        Some(r) => self.log(Level::Warn, r.to_string()),
+                        None if self.migrating.is_some() => {
+                            self.log(Level::Info, "the other migration has ended")
+                        }
+                        None => {}
+                    }
+                    self.migrating = running;
+                }
             }
             WorkerEvent::Db(DbReport::Unreachable { reason }) => {
                 if !matches!(&self.db, DbState::Unreachable { reason: r } if *r == reason) {

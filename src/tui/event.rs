@@ -45,6 +45,8 @@ pub enum DbReport {
     Rows(Vec<String>),
     /// Connecting or reading failed; the reader retries.
     Unreachable { reason: String },
+    /// Who holds the migration advisory lock now (None: nobody), read with the rows.
+    Migrating(Option<crate::db::locks::InProgress>),
 }
 
 /// The rendered SQL of one revision's upgrade or downgrade, for the sql tab.

@@ -715,6 +715,12 @@ async fn read_db(
                     if tx.send(WorkerEvent::Db(DbReport::Rows(rows))).is_err() {
                         return;
                     }
+                    // Best effort: a role that cannot read pg_locks just sees no notice.
+                    let running = db::locks::migration_in_progress(c, &url.url, &table)
+                        .await
+                        .ok()
+                        .flatten();
+                    let _ = tx.send(WorkerEvent::Db(DbReport::Migrating(running)));
                 }
                 Err(err) => {
                     tracing::warn!("database: {err}");

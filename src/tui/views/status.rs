@@ -57,6 +57,9 @@ pub fn summary(app: &App) -> String {
             ));
         }
         DbState::Connected | DbState::NoUrl { .. } => {
+            if let Some(running) = &app.migrating {
+                parts.push(running.to_string());
+            }
             let rows = &app.view.rows;
             parts.push(match rows.as_slice() {
                 [] => "at base".to_owned(),
