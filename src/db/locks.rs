@@ -148,7 +148,9 @@ fn blocker(row: &tokio_postgres::Row) -> Blocker {
         user: row.get(1),
         application: row.get(2),
         state: row.get(3),
-        xact_age_s: row.get::<_, Option<f64>>(4).map(|s| (s * 10.0).round() / 10.0),
+        xact_age_s: row
+            .get::<_, Option<f64>>(4)
+            .map(|s| (s * 10.0).round() / 10.0),
         query: truncate_query(&row.get::<_, String>(5)),
     }
 }
@@ -229,7 +231,11 @@ pub struct HeldLock {
 }
 
 /// The granted relation locks of `pid` outside the system schemas.
-pub async fn relation_locks(client: &Client, url: &str, pid: i32) -> Result<Vec<HeldLock>, DbError> {
+pub async fn relation_locks(
+    client: &Client,
+    url: &str,
+    pid: i32,
+) -> Result<Vec<HeldLock>, DbError> {
     let rows = client
         .query(
             "SELECT l.relation::oid, l.relation::regclass::text, l.mode FROM pg_locks l \
@@ -382,7 +388,10 @@ mod tests {
         }
         assert!(conflicts("AccessExclusiveLock", "AccessShareLock"));
         assert!(!conflicts("ShareUpdateExclusiveLock", "RowExclusiveLock"));
-        assert!(conflicts("ShareUpdateExclusiveLock", "ShareUpdateExclusiveLock"));
+        assert!(conflicts(
+            "ShareUpdateExclusiveLock",
+            "ShareUpdateExclusiveLock"
+        ));
         assert!(conflicts("ShareLock", "RowExclusiveLock"));
         assert!(!conflicts("ShareLock", "ShareLock"));
         assert!(conflicts("ShareRowExclusiveLock", "ShareRowExclusiveLock"));

@@ -307,7 +307,11 @@ impl Monitor {
             return Monitor(None);
         }
         let url = target.url.url.clone();
-        let Ok(row) = session.client.query_one("SELECT pg_backend_pid()", &[]).await else {
+        let Ok(row) = session
+            .client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+        else {
             return Monitor(None);
         };
         let pid: i32 = row.get(0);
