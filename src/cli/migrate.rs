@@ -14,7 +14,7 @@ use crate::db::locks::waiting_text;
 use crate::engine::alembic::AlembicCommand;
 use crate::engine::exec::{self, Cancel, Event, Target};
 use crate::engine::journal::Journal;
-use crate::engine::locks::{self, LockTaken, Preflight, StepLocks, Trace};
+use crate::engine::locks::{self, LockReport, LockTaken, Preflight, StepLocks};
 use crate::engine::prepare::{self, Gate, Prepared, PreparedStep};
 use crate::engine::render::{render_cache, Renderer};
 use crate::engine::script::{direction_word, DecidedBy, StatementKind, StepBody, StepScript};
@@ -268,12 +268,6 @@ pub fn print_prepared(
     Ok(())
 }
 
-/// The lock trace of a plan and the pre-flight on its target (`--locks`).
-pub struct LockReport {
-    pub trace: Trace,
-    pub preflight: Preflight,
-}
-
 fn lock_report(
     ws: &Workspace,
     settings: &Settings,
@@ -281,16 +275,14 @@ fn lock_report(
     prepared: &Prepared,
 ) -> Result<LockReport> {
     let cache = locks::trace_cache();
-    let trace = locks::trace(
+    Ok(locks::report(
         ws,
         settings,
         url,
         &prepared.scripts(),
         cache.as_deref(),
         &Cancel::new(),
-    )?;
-    let preflight = locks::preflight(settings, url, &trace.planned())?;
-    Ok(LockReport { trace, preflight })
+    )?)
 }
 
 fn print_locks(out: &mut dyn Write, locks: &[LockTaken]) -> Result<()> {

@@ -423,6 +423,27 @@ pub async fn preflight_async(
     Ok(Preflight { blockers, missing })
 }
 
+/// A plan's lock trace and the pre-flight on its target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockReport {
+    pub trace: Trace,
+    pub preflight: Preflight,
+}
+
+/// Traces `scripts` (see [`trace`]) and runs the pre-flight for what they lock.
+pub fn report(
+    ws: &Workspace,
+    settings: &Settings,
+    url: &ResolvedUrl,
+    scripts: &[StepScript],
+    cache: Option<&Path>,
+    cancel: &Cancel,
+) -> Result<LockReport> {
+    let trace = trace(ws, settings, url, scripts, cache, cancel)?;
+    let preflight = preflight(settings, url, &trace.planned())?;
+    Ok(LockReport { trace, preflight })
+}
+
 /// [`preflight_async`] on a connection of its own, for blocking callers.
 pub fn preflight(settings: &Settings, url: &ResolvedUrl, planned: &[Planned]) -> Result<Preflight> {
     crate::engine::runtime()?.block_on(async {

@@ -1048,6 +1048,15 @@ impl App {
                     confirm.answered(result);
                 }
             }
+            WorkerEvent::Locks { steps, result } => {
+                if let Some(Overlay::Confirm(confirm)) = self
+                    .overlay
+                    .as_mut()
+                    .filter(|o| matches!(o, Overlay::Confirm(c) if c.steps == steps))
+                {
+                    confirm.locks = Some(result);
+                }
+            }
             WorkerEvent::Exec(event) => self.on_exec(event, effects),
             WorkerEvent::AlembicChecked(Ok(version)) => {
                 self.log(Level::Info, format!("alembic: {version}"));

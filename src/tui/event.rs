@@ -79,6 +79,11 @@ pub enum WorkerEvent {
         steps: Vec<crate::graph::Step>,
         result: Result<crate::engine::prepare::Prepared, String>,
     },
+    /// The confirmation's lock trace and pre-flight (after `Prepared`), or why not.
+    Locks {
+        steps: Vec<crate::graph::Step>,
+        result: Result<crate::engine::locks::LockReport, String>,
+    },
     /// Every revision's findings (by index into the project's revisions) for workspace `ws`.
     Findings {
         ws: Loaded,

@@ -412,7 +412,26 @@ impl Workers {
                     let renderer = renderer_for(&ws, &settings, &url, &cache);
                     let result = prepare::prepare(&ws, &settings, &lint, &renderer, &steps)
                         .map_err(|e| e.to_string());
-                    let _ = tx.send(WorkerEvent::Prepared { steps, result });
+                    let scripts = result.as_ref().map(|p| p.scripts()).ok();
+                    let _ = tx.send(WorkerEvent::Prepared {
+                        steps: steps.clone(),
+                        result,
+                    });
+                    // Then the locks it will take, measured on a shadow database (cached by
+                    // the steps' SQL), and who on the target stands in their way.
+                    if let Some(scripts) = scripts {
+                        let cache = crate::engine::locks::trace_cache();
+                        let result = crate::engine::locks::report(
+                            &ws,
+                            &settings,
+                            &url,
+                            &scripts,
+                            cache.as_deref(),
+                            &Cancel::new(),
+                        )
+                        .map_err(|e| e.to_string());
+                        let _ = tx.send(WorkerEvent::Locks { steps, result });
+                    }
                 });
             }
             Effect::Execute {

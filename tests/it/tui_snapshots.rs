@@ -481,6 +481,63 @@ fn execution_failure_shows_the_servers_words() {
 }
 
 #[test]
+fn the_confirmation_shows_each_statements_locks_and_who_is_in_the_way() {
+    use alembic_tui::db::locks::Blocker;
+    use alembic_tui::engine::locks::{LockReport, LockTaken, Preflight, StepLocks, Trace};
+    let mut h = Harness::new(140, 50);
+    h.db_at(&[AT_MERGE]).keys("u");
+    h.keys("2");
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("no confirmation pane: {:?}", h.app.note);
+    };
+    let steps = confirm.steps.clone();
+    let statements = confirm.prepared.as_ref().unwrap().steps[0]
+        .script
+        .statements()
+        .len();
+    assert!(h.screen().contains("tracing them on a shadow database"));
+    let mut per: Vec<Vec<LockTaken>> = vec![Vec::new(); statements];
+    per[0].push(LockTaken {
+        relation: "reporting.daily".to_owned(),
+        mode: "AccessExclusiveLock".to_owned(),
+        held_until_commit: true,
+    });
+    let report = LockReport {
+        trace: Trace {
+            steps: vec![StepLocks::Traced(per)],
+            cached: 0,
+        },
+        preflight: Preflight {
+            blockers: vec![Blocker {
+                pid: 4242,
+                user: "app".to_owned(),
+                application: "psql".to_owned(),
+                state: "idle in transaction".to_owned(),
+                xact_age_s: Some(12.0),
+                query: "select count(*) from reporting.daily".to_owned(),
+            }],
+            missing: None,
+        },
+    };
+    h.act(Action::Worker(WorkerEvent::Locks {
+        steps,
+        result: Ok(report),
+    }));
+    let screen = h.screen();
+    assert!(
+        screen.contains("locks: AccessExclusiveLock on reporting.daily"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "pid 4242 (psql, idle in transaction 12 s: select count(*) from reporting.daily)"
+        ),
+        "{screen}"
+    );
+    assert!(!screen.contains("tracing them"), "{screen}");
+}
+
+#[test]
 fn a_late_render_for_another_plan_is_ignored() {
     let mut h = Harness::new(120, 40);
     h.db_at(&[AT_MERGE]);
