@@ -6,7 +6,6 @@
 //! `ALEMBIC_TUI_PYTHON=… cargo bench --bench locks`.
 
 #[path = "../tests/it/common/gen.rs"]
-#[allow(dead_code)]
 mod gen;
 #[path = "../tests/it/common/pg.rs"]
 #[allow(dead_code)]
