@@ -367,11 +367,19 @@ pub fn run(
         }
         return Ok(());
     }
-    let locks = if req.locks {
-        Some(lock_report(ws, settings, &url, &prepared)?)
+    // A trace that cannot be made (no CREATE DATABASE right, a read-only profile without
+    // shadow_url) is reported, not fatal: the plan itself is still what it is.
+    let (locks, locks_error) = if req.locks {
+        match lock_report(ws, settings, &url, &prepared) {
+            Ok(report) => (Some(report), None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        }
     } else {
-        None
+        (None, None)
     };
+    if let (Some(e), false) = (&locks_error, args.json) {
+        writeln!(warn, "warning: locks not traced: {e}")?;
+    }
     if req.sql {
         if args.json {
             let steps: Vec<ScriptJson<'_>> = prepared
@@ -384,6 +392,9 @@ pub fn run(
             if let Some(l) = &locks {
                 doc["blockers"] = serde_json::to_value(&l.preflight.blockers)?;
                 doc["blockers_missing"] = serde_json::to_value(&l.preflight.missing)?;
+            }
+            if let Some(e) = &locks_error {
+                doc["locks_error"] = serde_json::Value::String(e.clone());
             }
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
