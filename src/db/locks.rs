@@ -23,6 +23,8 @@ pub struct Blocker {
     pub xact_age_s: Option<f64>,
     /// Its current or last query, on one line and truncated to [`QUERY_CHARS`].
     pub query: String,
+    /// This role may cancel its statement (`pg_cancel_backend`).
+    pub may_cancel: bool,
 }
 
 impl std::fmt::Display for Blocker {
@@ -140,7 +142,10 @@ pub fn truncate_query(text: &str) -> String {
 
 const SESSION_COLUMNS: &str = "a.pid, coalesce(a.usename::text, ''), \
      coalesce(a.application_name, ''), coalesce(a.state, ''), \
-     extract(epoch FROM now() - a.xact_start)::float8, coalesce(a.query, '')";
+     extract(epoch FROM now() - a.xact_start)::float8, coalesce(a.query, ''), \
+     coalesce(pg_has_role(current_user, a.usesysid, 'USAGE') \
+              OR (pg_has_role(current_user, 'pg_signal_backend', 'USAGE') \
+                  AND NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = a.usesysid)), false)";
 
 fn blocker(row: &tokio_postgres::Row) -> Blocker {
     Blocker {
@@ -152,6 +157,7 @@ fn blocker(row: &tokio_postgres::Row) -> Blocker {
             .get::<_, Option<f64>>(4)
             .map(|s| (s * 10.0).round() / 10.0),
         query: truncate_query(&row.get::<_, String>(5)),
+        may_cancel: row.get(6),
     }
 }
 
@@ -259,6 +265,15 @@ pub async fn relation_locks(
         .collect())
 }
 
+/// Asks the server to cancel `pid`'s running statement; false when it was not signalled.
+pub async fn cancel_backend(client: &Client, url: &str, pid: i32) -> Result<bool, DbError> {
+    let row = client
+        .query_one("SELECT pg_cancel_backend($1)", &[&pid])
+        .await
+        .map_err(|e| query_error(&e, url))?;
+    Ok(row.get(0))
+}
+
 /// Every user relation's oid and name (names for relations a statement drops).
 pub async fn relation_names(client: &Client, url: &str) -> Result<Vec<(u32, String)>, DbError> {
     let rows = client
@@ -360,8 +375,8 @@ pub async fn conflicting_sessions(
         .map_err(|e| query_error(&e, url))?;
     let mut out: Vec<Blocker> = Vec::new();
     for row in &rows {
-        let mode: String = row.get(6);
-        let name: String = row.get(7);
+        let mode: String = row.get(7);
+        let name: String = row.get(8);
         let ours = planned
             .iter()
             .filter(|p| p.relation == name)

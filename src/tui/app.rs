@@ -85,6 +85,8 @@ pub enum Overlay {
     Menu(Menu),
     /// The plan to review before anything runs.
     Confirm(Box<Confirm>),
+    /// `K` while blocked: cancel the blocking session's statement, after typing its pid.
+    CancelBlocker(crate::tui::popups::cancel_blocker::CancelBlocker),
     /// What a drift check or a verify found, scrollable.
     Report {
         report: crate::tui::checks::Report,
@@ -159,6 +161,10 @@ pub enum Effect {
     },
     /// Cancel the running statement (or the running check's step).
     Cancel,
+    /// Cancel another session's statement (the user typed its pid).
+    CancelBackend {
+        pid: i32,
+    },
     /// Compare the database with what its history builds, on a shadow database.
     Drift {
         ws: Loaded,
@@ -451,6 +457,18 @@ impl App {
             Action::Scroll { x, y, delta } => self.scroll_at(x, y, delta, effects),
             Action::Click { x, y } => self.click(x, y, effects),
             Action::DriftCheck | Action::VerifySelected => self.start_check(action, effects),
+            Action::CancelBlocker => {
+                let blockers = self
+                    .progress
+                    .as_ref()
+                    .filter(|_| self.running())
+                    .map(|p| p.blockers.clone())
+                    .unwrap_or_default();
+                match crate::tui::popups::cancel_blocker::CancelBlocker::offer(&blockers) {
+                    Ok(popup) => self.overlay = Some(Overlay::CancelBlocker(popup)),
+                    Err(why) => self.note = Some(why),
+                }
+            }
             Action::StepUp
             | Action::StepDown
             | Action::UpgradeToSelected
@@ -766,7 +784,10 @@ impl App {
                 let first = text.lines().next().unwrap_or_default().to_owned();
                 log.push((Level::Info, format!("  {}/{of} {first}", index + 1)));
             }
-            exec::Event::StatementDone { .. } => progress.blocked = None,
+            exec::Event::StatementDone { .. } => {
+                progress.blocked = None;
+                progress.blockers.clear();
+            }
             exec::Event::Notice { severity, message } => {
                 log.push((Level::Warn, format!("  {severity}: {message}")))
             }
@@ -782,6 +803,7 @@ impl App {
                 } else {
                     Level::Warn
                 };
+                progress.blockers = blocked_by;
                 log.push((level, format!("  {text}")));
             }
             exec::Event::StepDone { index, elapsed } => {
@@ -855,6 +877,22 @@ impl App {
                 _ => {}
             },
             Overlay::Confirm(_) => {}
+            Overlay::CancelBlocker(popup) => {
+                use crate::tui::popups::cancel_blocker::Answer;
+                match popup.on_key(action) {
+                    Answer::Stay => {}
+                    Answer::Close => self.overlay = None,
+                    Answer::Note(note) => self.note = Some(note),
+                    Answer::Cancel(pid) => {
+                        self.overlay = None;
+                        self.log(
+                            Level::Warn,
+                            format!("asking the server to cancel pid {pid}'s statement"),
+                        );
+                        effects.push(Effect::CancelBackend { pid });
+                    }
+                }
+            }
             Overlay::Report { scroll, .. } => match action {
                 Action::Move(d) => *scroll = add(*scroll, d, usize::MAX),
                 Action::PageDown => *scroll = scroll.saturating_add(10),
@@ -1058,6 +1096,14 @@ impl App {
                 }
             }
             WorkerEvent::Exec(event) => self.on_exec(event, effects),
+            WorkerEvent::BackendCancelled { pid, result } => match result {
+                Ok(true) => self.log(Level::Info, format!("pid {pid}'s statement was cancelled")),
+                Ok(false) => self.log(
+                    Level::Warn,
+                    format!("pid {pid} was not signalled (it ended, or the server refused)"),
+                ),
+                Err(e) => self.log(Level::Error, format!("cancelling pid {pid}: {e}")),
+            },
             WorkerEvent::AlembicChecked(Ok(version)) => {
                 self.log(Level::Info, format!("alembic: {version}"));
             }

@@ -91,6 +91,11 @@ pub enum WorkerEvent {
     },
     /// `alembic --version` through the profile's command: its answer, or why it failed.
     AlembicChecked(Result<String, String>),
+    /// The answer to cancelling another session's statement.
+    BackendCancelled {
+        pid: i32,
+        result: Result<bool, String>,
+    },
     /// Progress of the running plan, as the executor reports it.
     Exec(crate::engine::exec::Event),
     /// A line of progress from the running drift check or verify.

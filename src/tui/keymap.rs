@@ -70,6 +70,10 @@ pub const HELP: &[(&str, &[Binding])] = &[
                 "switch between Cancel and Run in the confirmation pane",
             ),
             b("Ctrl-c", "cancel the running statement (rolls back)"),
+            b(
+                "K",
+                "while blocked: cancel the blocking session's statement (type its pid)",
+            ),
         ],
     ),
     (
@@ -147,6 +151,15 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
     if let Some(Overlay::Confirm(_)) = &app.overlay {
         return confirm_key(app, key);
     }
+    if let Some(Overlay::CancelBlocker(_)) = &app.overlay {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Close),
+            KeyCode::Enter => Some(Action::Open),
+            KeyCode::Backspace => Some(Action::ConfirmBackspace),
+            KeyCode::Char(c) => Some(Action::ConfirmChar(c)),
+            _ => None,
+        };
+    }
     if let Some(Overlay::Menu(_)) = &app.overlay {
         if let KeyCode::Char(c @ '1'..='9') = key.code {
             return Some(Action::MenuPick(Some(c as usize - '1' as usize)));
@@ -180,6 +193,7 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('x') => Action::DriftCheck,
         KeyCode::Char('v') => Action::VerifySelected,
         KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char('K') => Action::CancelBlocker,
         _ => return None,
     })
 }

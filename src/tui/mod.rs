@@ -505,6 +505,24 @@ impl Workers {
                     let _ = tx.send(WorkerEvent::AlembicChecked(checked));
                 });
             }
+            Effect::CancelBackend { pid } => {
+                let Some((settings, url)) = self.db.clone() else {
+                    return;
+                };
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let options = db::ConnectOptions {
+                        read_only: settings.read_only,
+                    };
+                    let result = match db::connect(&url, options).await {
+                        Ok(client) => db::locks::cancel_backend(&client, &url.url, pid)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = tx.send(WorkerEvent::BackendCancelled { pid, result });
+                });
+            }
             Effect::Cancel => {
                 if let Some(cancel) = &self.cancel {
                     cancel.cancel();

@@ -21,6 +21,8 @@ pub struct Progress {
     pub cancelling: bool,
     /// What the running statement waits for and who blocks it (the lock monitor's last word).
     pub blocked: Option<String>,
+    /// Who blocks it (empty when nothing does).
+    pub blockers: Vec<crate::db::locks::Blocker>,
 }
 
 /// How a plan ended.

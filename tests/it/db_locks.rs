@@ -286,3 +286,61 @@ fn the_preflight_lists_a_long_transaction_on_a_relation_the_plan_locks() {
     );
     drop(holder);
 }
+
+#[test]
+fn blockers_are_read_with_what_this_role_may_do_and_an_active_one_can_be_cancelled() {
+    let url = pg::fresh_db("cancelblocker");
+    pg::psql(&url, "CREATE TABLE t1 (id int)").unwrap();
+    // A session that holds t1 and runs a long statement: active, blocking.
+    let holder = LockHolder::holding(&url, "BEGIN; LOCK TABLE t1 IN ACCESS EXCLUSIVE MODE");
+    let url2 = url.clone();
+    let blocked = std::thread::spawn(move || pg::psql(&url2, "SELECT count(*) FROM t1"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let resolved = alembic_tui::config::ResolvedUrl {
+        url: url.clone(),
+        source: alembic_tui::config::UrlSource::Flag,
+    };
+    runtime.block_on(async {
+        let client = alembic_tui::db::connect(&resolved, Default::default())
+            .await
+            .unwrap();
+        // The blocked psql session, found through pg_locks (no clock involved).
+        let waiter: i32 = loop {
+            let row = client
+                .query_opt(
+                    "SELECT pid FROM pg_locks WHERE NOT granted AND relation = 't1'::regclass",
+                    &[],
+                )
+                .await
+                .unwrap();
+            if let Some(row) = row {
+                break row.get(0);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let (wait, blockers) = alembic_tui::db::locks::blocked_by(&client, &url, waiter)
+            .await
+            .unwrap();
+        assert_eq!(wait.unwrap().mode, "AccessShareLock");
+        assert_eq!(blockers.len(), 1, "{blockers:?}");
+        assert_eq!(blockers[0].pid, holder.pid);
+        assert_eq!(blockers[0].state, "idle in transaction");
+        assert!(blockers[0].may_cancel, "the tests run as a superuser");
+        // Cancelling the waiting statement itself ends the wait: pg_cancel_backend reached it.
+        assert!(
+            alembic_tui::db::locks::cancel_backend(&client, &url, waiter)
+                .await
+                .unwrap()
+        );
+    });
+    let out = blocked.join().unwrap();
+    assert!(
+        out.as_ref()
+            .is_err_and(|e| e.contains("canceling statement")),
+        "{out:?}"
+    );
+    drop(holder);
+}

@@ -515,6 +515,7 @@ fn the_confirmation_shows_each_statements_locks_and_who_is_in_the_way() {
                 state: "idle in transaction".to_owned(),
                 xact_age_s: Some(12.0),
                 query: "select count(*) from reporting.daily".to_owned(),
+                may_cancel: false,
             }],
             missing: None,
         },
@@ -535,6 +536,64 @@ fn the_confirmation_shows_each_statements_locks_and_who_is_in_the_way() {
         "{screen}"
     );
     assert!(!screen.contains("tracing them"), "{screen}");
+}
+
+#[test]
+fn a_blocked_step_names_its_blocker_and_cancelling_it_wants_the_pid_typed() {
+    use alembic_tui::db::locks::{Blocker, Wait};
+    use alembic_tui::tui::app::Effect;
+    let mut h = Harness::new(160, 40);
+    h.db_at(&[AT_MERGE]).keys("u2y");
+    assert!(h.app.running());
+    let blocker = |pid: i32, state: &str| Blocker {
+        pid,
+        user: "app".to_owned(),
+        application: "psql".to_owned(),
+        state: state.to_owned(),
+        xact_age_s: Some(12.0),
+        query: "select count(*) from reporting.daily".to_owned(),
+        may_cancel: true,
+    };
+    h.act(Action::Worker(WorkerEvent::Exec(exec::Event::Blocked {
+        waiting_for: Some(Wait {
+            mode: "AccessExclusiveLock".to_owned(),
+            relation: "reporting.daily".to_owned(),
+        }),
+        blocked_by: vec![blocker(77, "idle in transaction")],
+    })));
+    let screen = h.screen();
+    assert!(
+        screen.contains(" waiting for AccessExclusiveLock on reporting.daily — blocked by pid 77 (psql, idle in transaction 12 s: select count(*)"),
+        "{screen}"
+    );
+    // An idle transaction is not helped by a cancel: no offer, and the note says why.
+    h.keys("K");
+    assert!(h.app.overlay.is_none());
+    assert!(
+        h.app.note.as_deref().unwrap_or("").contains("does nothing"),
+        "{:?}",
+        h.app.note
+    );
+    h.act(Action::Worker(WorkerEvent::Exec(exec::Event::Blocked {
+        waiting_for: None,
+        blocked_by: vec![blocker(78, "active")],
+    })));
+    h.keys("K");
+    assert!(matches!(h.app.overlay, Some(Overlay::CancelBlocker(_))));
+    h.keys("7");
+    assert!(
+        h.app.update(Action::Open).is_empty(),
+        "a wrong pid cancels nothing"
+    );
+    h.keys("8");
+    let effects = h.app.update(Action::Open);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::CancelBackend { pid: 78 })),
+        "{effects:?}"
+    );
+    assert!(h.app.running(), "our own plan goes on");
 }
 
 #[test]

@@ -36,6 +36,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Some(Overlay::Confirm(confirm)) => {
             crate::tui::popups::confirm::draw(frame, frame.area(), app, confirm, theme)
         }
+        Some(Overlay::CancelBlocker(popup)) => {
+            crate::tui::popups::cancel_blocker::draw(frame, frame.area(), popup, theme)
+        }
         Some(Overlay::Report { report, scroll }) => {
             report::draw(frame, frame.area(), report, *scroll, theme)
         }
