@@ -46,16 +46,27 @@ pub enum Outcome {
 /// Runs one command, writing its answer to `out`: one `match`, so a command without an arm does
 /// not compile (and cannot exit 0 by doing nothing).
 pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -> Result<Outcome> {
+    let done = |r: Result<()>| r.map(|()| Outcome::Done);
     let Some(command) = &args.command else {
         bail!("no command: the console is started by main, not by cli::commands::run");
     };
-    if let Command::Demo = command {
-        bail!("demo is started by main, not by cli::commands::run");
+    match command {
+        Command::Demo => bail!("demo is started by main, not by cli::commands::run"),
+        // The journal is the user's, across projects: no project needs to be found for it.
+        Command::Journal { revision, sql } => {
+            let journal = crate::engine::journal::Journal::default_location()?;
+            let entries = crate::engine::journal::select(
+                journal.read_all()?,
+                revision.as_deref(),
+                args.profile.as_deref(),
+            );
+            return done(output::journal(out, &entries, *sql, args.json));
+        }
+        _ => {}
     }
     let ws = load_workspace(args, cwd, warn)?;
-    let done = |r: Result<()>| r.map(|()| Outcome::Done);
     match command {
-        Command::Demo => Ok(Outcome::Done),
+        Command::Demo | Command::Journal { .. } => Ok(Outcome::Done),
         Command::Heads => {
             let heads = ws.map.heads();
             done(output::revisions(

@@ -379,3 +379,47 @@ pub fn plan(out: &mut dyn Write, steps: &[Step], json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// `journal`: one line per entry, oldest first (newest last, as in the file), with the error and,
+/// when asked, the statements under it; JSON: the entries exactly as written.
+pub fn journal(
+    out: &mut dyn Write,
+    entries: &[crate::engine::journal::Entry],
+    sql: bool,
+    json: bool,
+) -> Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, entries)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if entries.is_empty() {
+        writeln!(out, "the journal has no entries (yet)")?;
+        return Ok(());
+    }
+    for e in entries {
+        writeln!(
+            out,
+            "{}  {:<11} {:<9} {}  {:>6} ms  {}  {}  {}",
+            e.ts,
+            e.outcome,
+            e.direction,
+            e.revision,
+            e.duration_ms,
+            e.profile.as_deref().unwrap_or("(no profile)"),
+            e.target,
+            e.os_user
+        )?;
+        if let Some(error) = &e.error {
+            writeln!(out, "    error: {error}")?;
+        }
+        if sql {
+            for statement in &e.statements {
+                for line in statement.lines() {
+                    writeln!(out, "    | {line}")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -120,6 +120,34 @@ pub fn kill_group(leader: u32) {
     }
 }
 
+/// Runs a command that writes a revision file (`revision -m …`, `merge -m … heads`) and returns
+/// the file alembic says it generated, or alembic's own words when it did not.
+pub fn generate(alembic: &AlembicCommand, args: &[String]) -> Result<PathBuf, String> {
+    let out = alembic.output(args).map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+        return Err(format!(
+            "`{} {}` failed ({}): {}",
+            alembic.text(),
+            args.join(" "),
+            out.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        ));
+    }
+    // alembic says `  Generating /path/versions/abc_msg.py ...  done`.
+    stdout
+        .lines()
+        .chain(stderr.lines())
+        .find_map(|line| {
+            let rest = line.trim().strip_prefix("Generating ")?;
+            let path = rest.split(" ...").next()?.trim();
+            Some(alembic.ini_dir.join(path))
+        })
+        .ok_or_else(|| format!("alembic did not say which file it wrote: {}", stdout.trim()))
+}
+
 /// Runs `alembic --version` through the profile's command: the version line, or what failed,
 /// naming the command and the setting that changes it.
 pub fn check(alembic: &AlembicCommand) -> Result<String, String> {

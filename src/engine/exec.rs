@@ -363,6 +363,84 @@ enum Ran {
     Committed,
 }
 
+/// `alembic stamp REVISION` under the migration lock and journaled like a step: the version table
+/// must still hold `rows_before` (what the user decided on), then alembic sets it without running
+/// any migration. Returns the rows afterwards.
+pub async fn stamp(
+    target: &Target,
+    revision: &str,
+    rows_before: &[String],
+    events: &UnboundedSender<Event>,
+    cancel: &Cancel,
+) -> Result<Vec<String>, ExecFailure> {
+    if target.settings.read_only {
+        return Err(ExecFailure {
+            message: "the profile is read_only: stamp writes the version table".to_owned(),
+            ..ExecFailure::default()
+        });
+    }
+    let session = db::open(&target.url, ConnectOptions { read_only: false })
+        .await
+        .map_err(|e| ExecFailure {
+            message: e.to_string(),
+            ..ExecFailure::default()
+        })?;
+    let mut exec = Executor {
+        target,
+        session,
+        events,
+        cancel,
+        vt: target.version_table(),
+        vt_seen: false,
+        in_tx: false,
+        scripts: &[],
+        finished_uncommitted: Vec::new(),
+        committed_steps: 0,
+        committed_in_step: 0,
+    };
+    exec.lock().await?;
+    exec.check_rows(rows_before, "before the stamp").await?;
+    // The executor's one error type (see `record`).
+    #[allow(clippy::result_large_err)]
+    let journal = |outcome: &str, error: Option<String>| -> Result<(), ExecFailure> {
+        let Some(journal) = &target.journal else {
+            return Ok(());
+        };
+        let entry = journal::Entry::for_stamp(
+            target.settings.profile.as_deref(),
+            &redact(&target.url.url),
+            revision,
+            outcome,
+            error,
+        );
+        journal.append(&entry).map_err(|e| ExecFailure {
+            message: format!("cannot write the journal: {e}"),
+            ..ExecFailure::default()
+        })
+    };
+    journal("started", None)?;
+    let ran = exec
+        .run_alembic(0, &["stamp".to_owned(), revision.to_owned()])
+        .await;
+    let rows = exec.rows().await;
+    let after = match &rows {
+        Ok(rows) => format!("the version table holds [{}]", rows.join(", ")),
+        Err(e) => format!("the version table could not be read: {e}"),
+    };
+    match ran {
+        Ok(()) => {
+            journal("applied", Some(after))?;
+            exec.unlock().await;
+            rows
+        }
+        Err(mut failure) => {
+            failure.message.push_str(&format!("; {after}"));
+            let _ = journal("failed", Some(failure.to_string()));
+            Err(failure)
+        }
+    }
+}
+
 /// Appends one step to the journal (when the target keeps one).
 // The executor's one error type; a failure ends the plan, so its size costs nothing.
 #[allow(clippy::result_large_err)]
@@ -735,6 +813,25 @@ impl Executor<'_> {
 
     /// The version table's rows must be exactly `expected`, else the step stops.
     async fn check_rows(&mut self, expected: &[String], when: &str) -> Result<(), ExecFailure> {
+        let rows = self.rows().await?;
+        let mut want = expected.to_vec();
+        want.sort();
+        if rows == want {
+            return Ok(());
+        }
+        Err(ExecFailure {
+            message: format!(
+                "the version table {} holds [{}] {when}, but the plan expects [{}]; someone else changed it — stopped and rolled back",
+                self.vt,
+                rows.join(", "),
+                want.join(", ")
+            ),
+            ..ExecFailure::default()
+        })
+    }
+
+    /// The version table's rows, sorted (none when it does not exist).
+    async fn rows(&mut self) -> Result<Vec<String>, ExecFailure> {
         let mut rows = Vec::new();
         if self.vt_exists().await? {
             let select = format!("SELECT version_num FROM {}", self.vt.qualified());
@@ -752,20 +849,7 @@ impl Executor<'_> {
             }
         }
         rows.sort();
-        let mut want = expected.to_vec();
-        want.sort();
-        if rows == want {
-            return Ok(());
-        }
-        Err(ExecFailure {
-            message: format!(
-                "the version table {} holds [{}] {when}, but the plan expects [{}]; someone else changed it — stopped and rolled back",
-                self.vt,
-                rows.join(", "),
-                want.join(", ")
-            ),
-            ..ExecFailure::default()
-        })
+        Ok(rows)
     }
 
     async fn sql_step(&mut self, index: usize, script: &StepScript) -> Result<(), ExecFailure> {
@@ -850,6 +934,21 @@ impl Executor<'_> {
             direction_word(step.direction).to_owned(),
             alembic_target.to_owned(),
         ];
+        let started = Instant::now();
+        self.run_alembic(index, &args).await?;
+        self.check_rows(&step.heads_after, "after alembic ran the step")
+            .await?;
+        let _ = self.events.send(Event::StatementDone {
+            step: index,
+            index: 0,
+            elapsed: started.elapsed(),
+        });
+        Ok(())
+    }
+
+    /// Runs the alembic command with `args` as step `index`'s one statement, its output
+    /// streamed as events; a cancel stops it (and whatever it started).
+    async fn run_alembic(&mut self, index: usize, args: &[String]) -> Result<(), ExecFailure> {
         let _ = self.events.send(Event::Statement {
             step: index,
             index: 0,
@@ -857,8 +956,7 @@ impl Executor<'_> {
             text: format!("{} {}", self.target.alembic.text(), args.join(" ")),
             autocommit: false,
         });
-        let started = Instant::now();
-        let mut cmd = tokio::process::Command::from(self.target.alembic.command(&args));
+        let mut cmd = tokio::process::Command::from(self.target.alembic.command(args));
         cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
@@ -934,13 +1032,6 @@ impl Executor<'_> {
                 ..ExecFailure::default()
             });
         }
-        self.check_rows(&step.heads_after, "after alembic ran the step")
-            .await?;
-        let _ = self.events.send(Event::StatementDone {
-            step: index,
-            index: 0,
-            elapsed: started.elapsed(),
-        });
         Ok(())
     }
 }

@@ -73,6 +73,31 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// A `stamp`: the version table set to `revision` without running a migration.
+    pub fn for_stamp(
+        profile: Option<&str>,
+        redacted_target: &str,
+        revision: &str,
+        outcome: &str,
+        error: Option<String>,
+    ) -> Entry {
+        Entry {
+            ts: utc_now(),
+            os_user: os_user(),
+            profile: profile.map(str::to_owned),
+            target: redacted_target.to_owned(),
+            direction: "stamp".to_owned(),
+            revision: revision.to_owned(),
+            file_sha256: String::new(),
+            statements: vec![format!("alembic stamp {revision}")],
+            duration_ms: 0,
+            outcome: outcome.to_owned(),
+            error,
+        }
+    }
+}
+
 /// The OS user: `$USER`/`$LOGNAME`, else what `id -un` says (service shells often set neither).
 fn os_user() -> String {
     static USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -106,6 +131,15 @@ pub fn utc_now() -> String {
         rem % 60,
         now.subsec_millis()
     )
+}
+
+/// The entries of revisions starting with `revision` and of `profile`, oldest first.
+pub fn select(entries: Vec<Entry>, revision: Option<&str>, profile: Option<&str>) -> Vec<Entry> {
+    entries
+        .into_iter()
+        .filter(|e| revision.is_none_or(|r| e.revision.starts_with(r)))
+        .filter(|e| profile.is_none_or(|p| e.profile.as_deref() == Some(p)))
+        .collect()
 }
 
 /// An append-only journal file.

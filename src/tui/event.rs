@@ -69,7 +69,14 @@ pub enum WorkerEvent {
         lines: Vec<Line<'static>>,
     },
     /// `r`: the project read again from disk (or why it could not be).
-    Reloaded(Result<Loaded, String>),
+    /// What the developer's loop ran: the file alembic generated (revision, merge), or the
+    /// version table's rows after a stamp; or why it failed.
+    Developed(Result<Developed, String>),
+    /// A revision file (or env.py) was added, removed or changed on disk.
+    FilesChanged,
+    /// The project read again, with the warnings of the reload (files that no longer parse, with
+    /// file:line), or why it could not be read at all.
+    Reloaded(Result<(Loaded, Vec<String>), String>),
     Sql {
         key: BodyKey,
         report: SqlReport,
@@ -117,4 +124,13 @@ impl std::fmt::Debug for Loaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Loaded({} revisions)", self.0.map.len())
     }
+}
+
+/// What a developer's-loop command left behind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Developed {
+    /// `alembic revision` / `merge` wrote this file.
+    Generated(std::path::PathBuf),
+    /// `alembic stamp` left the version table at these rows.
+    Stamped(Vec<String>),
 }

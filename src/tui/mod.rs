@@ -48,6 +48,7 @@ use crate::tui::app::{App, Effect, Level, Target};
 use crate::tui::event::SqlReport;
 use crate::tui::event::{DbReport, WorkerEvent};
 use crate::tui::highlight::{Highlighter, Lang};
+use crate::tui::popups::prompt::Purpose;
 use crate::tui::theme::Theme;
 use crate::workspace::Workspace;
 
@@ -195,6 +196,74 @@ fn state_dir() -> Option<PathBuf> {
     crate::paths::state_dir().ok()
 }
 
+/// How often the revision files are looked at for changes.
+const FILE_POLL: Duration = Duration::from_secs(2);
+
+/// Reports when the revision files change (added, removed, edited: names, sizes, modification
+/// times under the version locations, and env.py), so the console reads the project again by
+/// itself. Polling, not inotify: a handful of directories every two seconds costs nothing.
+async fn watch_files(paths: Vec<PathBuf>, tx: mpsc::UnboundedSender<WorkerEvent>) {
+    let fingerprint = move || {
+        let mut seen: Vec<(PathBuf, u64, Option<std::time::SystemTime>)> = Vec::new();
+        let mut stack = paths.clone();
+        while let Some(path) = stack.pop() {
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() && seen.len() < 100_000 {
+                if let Ok(entries) = std::fs::read_dir(&path) {
+                    stack.extend(entries.flatten().map(|e| e.path()));
+                }
+            } else if meta.is_file() && path.extension().is_some_and(|e| e == "py") {
+                seen.push((path, meta.len(), meta.modified().ok()));
+            }
+        }
+        seen.sort();
+        seen
+    };
+    let mut last = None;
+    loop {
+        let probe = fingerprint.clone();
+        let Ok(now) = tokio::task::spawn_blocking(probe).await else {
+            return;
+        };
+        if last.as_ref().is_some_and(|l| *l != now) && tx.send(WorkerEvent::FilesChanged).is_err() {
+            return;
+        }
+        if tx.is_closed() {
+            return;
+        }
+        last = Some(now);
+        tokio::time::sleep(FILE_POLL).await;
+    }
+}
+
+/// Hands the terminal to `$VISUAL` / `$EDITOR` (default `vi`) on `path`, and takes it back.
+fn edit(terminal: &mut ratatui::DefaultTerminal, path: &Path) -> Result<()> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".to_owned());
+    let words = crate::config::split_command(&editor)
+        .map_err(|e| anyhow::anyhow!("$EDITOR {editor:?}: {e}"))?;
+    let Some((program, rest)) = words.split_first() else {
+        anyhow::bail!("$EDITOR is empty");
+    };
+    restore_extra();
+    ratatui::restore();
+    let status = std::process::Command::new(program)
+        .args(rest)
+        .arg(path)
+        .status();
+    *terminal = ratatui::try_init().context("taking the terminal back")?;
+    let _ = execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste);
+    terminal.clear().context("redrawing")?;
+    let status = status.with_context(|| format!("starting the editor {program:?}"))?;
+    if !status.success() {
+        anyhow::bail!("the editor {program:?} exited with {status}");
+    }
+    Ok(())
+}
+
 /// Terminal modes we turn on beyond ratatui's: undone on exit and in the panic hook.
 fn restore_extra() {
     let _ = execute!(
@@ -249,16 +318,27 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
         app.log(Level::Warn, warning);
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<WorkerEvent>();
+    let mut dirs = app.ws.project.config.version_locations.clone();
+    dirs.push(app.ws.project.config.script_location.join("env.py"));
+    tokio::spawn(watch_files(dirs, tx.clone()));
     let mut workers = Workers::start(tx.clone(), db, theme.syntax.clone(), lint, args, cwd);
     let mut effects = app.start();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     loop {
-        for effect in effects.drain(..) {
-            if matches!(effect, Effect::Quit) {
-                return Ok(());
+        for effect in std::mem::take(&mut effects) {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::Edit(path) => {
+                    let outcome = edit(terminal, &path);
+                    if let Err(err) = &outcome {
+                        app.log(Level::Error, format!("{err:#}"));
+                    }
+                    // Read again whatever the editor did to the file.
+                    effects.extend(app.update(Action::Refresh));
+                }
+                other => workers.carry_out(other),
             }
-            workers.carry_out(effect);
         }
         let size = terminal.size().context("reading the terminal size")?;
         if (size.width, size.height) != (app.size.width, app.size.height) {
@@ -380,7 +460,13 @@ impl Workers {
                 tokio::task::spawn_blocking(move || {
                     let mut warn = Vec::new();
                     let result = commands::load_workspace(&args, &cwd, &mut warn)
-                        .map(|ws| event::Loaded(Arc::new(ws)))
+                        .map(|ws| {
+                            let warnings = String::from_utf8_lossy(&warn)
+                                .lines()
+                                .map(|l| l.trim_start_matches("warning: ").to_owned())
+                                .collect();
+                            (event::Loaded(Arc::new(ws)), warnings)
+                        })
                         .map_err(|e| format!("{e:#}"));
                     let _ = tx.send(WorkerEvent::Reloaded(result));
                 });
@@ -522,6 +608,77 @@ impl Workers {
                     };
                     let _ = tx.send(WorkerEvent::BackendCancelled { pid, result });
                 });
+            }
+            // The event loop hands the terminal to the editor itself.
+            Effect::Edit(_) => {}
+            Effect::Develop {
+                ws: event::Loaded(ws),
+                purpose,
+                text,
+            } => {
+                let tx = self.tx.clone();
+                let Some((settings, url)) = self.db.clone() else {
+                    let _ = tx.send(WorkerEvent::Developed(Err(
+                        "the alembic command runs with the target's URL, and there is none"
+                            .to_owned(),
+                    )));
+                    return;
+                };
+                let alembic = AlembicCommand::new(&ws, &settings, &url);
+                match purpose {
+                    Purpose::NewRevision { autogenerate } => {
+                        let mut args = vec!["revision".to_owned(), "-m".to_owned(), text];
+                        if autogenerate {
+                            args.push("--autogenerate".to_owned());
+                        }
+                        tokio::task::spawn_blocking(move || {
+                            let result = crate::engine::alembic::generate(&alembic, &args)
+                                .map(event::Developed::Generated);
+                            let _ = tx.send(WorkerEvent::Developed(result));
+                        });
+                    }
+                    Purpose::MergeHeads => {
+                        let args = vec![
+                            "merge".to_owned(),
+                            "-m".to_owned(),
+                            text,
+                            "heads".to_owned(),
+                        ];
+                        tokio::task::spawn_blocking(move || {
+                            let result = crate::engine::alembic::generate(&alembic, &args)
+                                .map(event::Developed::Generated);
+                            let _ = tx.send(WorkerEvent::Developed(result));
+                        });
+                    }
+                    Purpose::Stamp { revision, rows } => {
+                        let cancel = Cancel::new();
+                        self.cancel = Some(cancel.clone());
+                        tokio::spawn(async move {
+                            let journal = match Journal::default_location() {
+                                Ok(j) => j,
+                                Err(err) => {
+                                    let _ = tx.send(WorkerEvent::Developed(Err(format!(
+                                        "no journal, so no stamp: {err}"
+                                    ))));
+                                    return;
+                                }
+                            };
+                            let target = exec::Target {
+                                alembic,
+                                url,
+                                settings,
+                                journal: Some(journal),
+                            };
+                            // The stamp's progress is one alembic line; its outcome is what counts.
+                            let (events, _) = mpsc::unbounded_channel();
+                            let result = exec::stamp(&target, &revision, &rows, &events, &cancel)
+                                .await
+                                .map(event::Developed::Stamped)
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(WorkerEvent::Developed(result));
+                        });
+                    }
+                }
             }
             Effect::Cancel => {
                 if let Some(cancel) = &self.cancel {

@@ -1207,6 +1207,44 @@ fn a_changed_project_module_is_rendered_again_not_served_from_the_cache() {
 }
 
 #[test]
+fn the_journal_command_shows_what_ran_newest_last() {
+    let history = revs(&[
+        (
+            "a1",
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t1\")"],
+        ),
+        (
+            "b2",
+            &["op.create_table(\"t2\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.drop_table(\"t2\")"],
+        ),
+    ]);
+    let url = pg::fresh_db("journalcmd");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sb.run(&url, &["--json", "journal"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // The entries exactly as written: the file's lines, parsed.
+    assert_eq!(entries, sb.journal_all());
+    let last = entries.last().unwrap();
+    assert_eq!(
+        (last["revision"].as_str(), last["outcome"].as_str()),
+        (Some("b2"), Some("applied"))
+    );
+    let out = sb.run(&url, &["journal", "-r", "a1", "--sql"]);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("applied") && listing.contains("a1"),
+        "{listing}"
+    );
+    assert!(!listing.contains("b2"), "{listing}");
+    assert!(listing.contains("| CREATE TABLE t1"), "{listing}");
+}
+
+#[test]
 fn the_preview_flags_destructive_and_lock_heavy_statements() {
     let history = revs(&[
         (

@@ -306,3 +306,98 @@ fn the_cli_asks_for_the_word_before_a_destructive_plan() {
     tmux.wait_for("EXITED 0");
     assert_eq!(version_rows(&url), ["9c4eb0d71f3a"]);
 }
+
+#[test]
+fn a_version_row_no_file_defines_turns_the_status_bar_red() {
+    let url = fresh_db("tui_e2e_unknown");
+    psql(
+        &url,
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); \
+         INSERT INTO alembic_version VALUES ('feedc0ffee99')",
+    )
+    .unwrap();
+    let (_work, _data, tmux) = demo_console(&url, "");
+    let screen = tmux.wait_for("UNKNOWN revision feedc0ffee99 in the version table");
+    assert!(!screen.contains("up to date"), "{screen}");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
+}
+
+#[test]
+fn the_developers_loop_creates_merges_and_stamps_through_real_alembic() {
+    let url = fresh_db("tui_e2e_loop");
+    let (work, data, tmux) = demo_console(&url, "");
+    tmux.wait_for("at base · 12 pending");
+    let versions = work.path().join("demo/migrations/versions");
+    let files = || std::fs::read_dir(&versions).unwrap().count();
+    let before = files();
+
+    // Merge the two heads: alembic writes the merge revision, which opens selected.
+    tmux.send(&["m"]);
+    tmux.wait_for("alembic merge -m MESSAGE heads");
+    tmux.send(&["-l", "join reporting"]);
+    tmux.send(&["Enter"]);
+    let deadline = Instant::now() + PATIENCE;
+    while files() < before + 1 {
+        assert!(
+            Instant::now() < deadline,
+            "no merge file: {}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Read again and selected: the merge is the one head, on top.
+    tmux.wait_for("revisions 1/13");
+    assert!(
+        tmux.screen().contains("(head) join reporting"),
+        "{}",
+        tmux.screen()
+    );
+    assert_eq!(files(), before + 1);
+
+    // A new revision on top of the (now single) head.
+    tmux.send(&["a"]);
+    tmux.wait_for("alembic revision -m MESSAGE");
+    tmux.send(&["-l", "add widgets"]);
+    tmux.send(&["Enter"]);
+    let deadline = Instant::now() + PATIENCE;
+    while files() < before + 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no new revision file: {}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.wait_for("revisions 1/14");
+    assert!(tmux.screen().contains("add widgets"));
+    assert_eq!(files(), before + 2);
+    let text: String = std::fs::read_dir(&versions)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter(|t| t.contains("add widgets"))
+        .collect();
+    assert!(text.contains("def upgrade()"), "{text}");
+
+    // Stamp the initial revision: the version table moves, nothing else does; journaled.
+    tmux.send(&["/", "1a0c3e5f", "Enter"]);
+    tmux.wait_for("revisions 14/14");
+    tmux.send(&["s"]);
+    tmux.wait_for("WITHOUT running any migration");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("stamped: the version table holds [1a0c3e5f7b21]");
+    assert_eq!(version_rows(&url), ["1a0c3e5f7b21"]);
+    assert!(!table_exists(&url, "customers"), "stamp ran a migration");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
+    let journal = std::fs::read_to_string(data.join("journal.jsonl")).unwrap();
+    let stamps: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["direction"] == "stamp")
+        .collect();
+    assert_eq!(stamps.len(), 2, "{journal}");
+    assert_eq!(stamps[1]["outcome"], "applied");
+    assert_eq!(stamps[1]["revision"], "1a0c3e5f7b21");
+}

@@ -61,6 +61,8 @@ struct Harness {
     highlighter: Highlighter,
     theme: Theme,
     renderer: Option<(Settings, Renderer)>,
+    /// The first read of the database happened (the console then selects its revision).
+    db_read: bool,
 }
 
 /// The venv's Python, where alembic is installed (scripts/test.sh makes it).
@@ -92,6 +94,7 @@ impl Harness {
             highlighter: Highlighter::new(),
             theme,
             renderer: None,
+            db_read: false,
         };
         let effects = h.app.start();
         h.settle(effects);
@@ -173,9 +176,16 @@ impl Harness {
         self
     }
 
+    /// The database reports `rows`. The console opens on the database's revision; these
+    /// screens are drawn from the top, so after the first read the selection goes back there
+    /// (`opens_on_the_databases_revision_and_jumps` tests the opening itself).
     fn db_at(&mut self, rows: &[&str]) -> &mut Harness {
         let rows = rows.iter().map(|r| r.to_string()).collect();
-        self.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(rows))))
+        self.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(rows))));
+        if !std::mem::replace(&mut self.db_read, true) {
+            self.keys("g");
+        }
+        self
     }
 
     fn screen(&self) -> String {
@@ -234,7 +244,8 @@ fn detail_tabs() {
 
 #[test]
 fn help_overlay_lists_every_key() {
-    let mut h = Harness::new(120, 40);
+    // Tall enough for the whole help, glyph legend included.
+    let mut h = Harness::new(120, 60);
     h.db_at(&[AT_MERGE]).keys("?");
     let screen = h.screen();
     for (_, bindings) in alembic_tui::tui::keymap::HELP {
@@ -715,4 +726,153 @@ fn a_paste_is_text_for_the_focused_field_never_keys() {
     paste(&mut h, "y\n");
     assert!(h.app.progress.is_none(), "a paste ran the plan");
     assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+}
+
+fn menu_labels(h: &Harness) -> Vec<String> {
+    match &h.app.overlay {
+        Some(Overlay::Menu(menu)) => menu.items.iter().map(|i| i.label.clone()).collect(),
+        other => panic!("no menu: {other:?} {:?}", h.app.note),
+    }
+}
+
+#[test]
+fn branch_menus_keep_their_order_and_digits_from_step_to_step() {
+    let mut h = Harness::new(140, 40);
+    // At the branch point both heads have a different next step: a choice, in graph order.
+    h.db_at(&["3c8e5a71b9d4"]);
+    h.keys("u");
+    let first = menu_labels(&h);
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(first[0].starts_with("towards c2f7be3a0426"), "{first:?}");
+    assert!(
+        first[1].starts_with("towards b1e6ad2f9315 (reporting): next a0d5fc1e8204"),
+        "{first:?}"
+    );
+    // One step up the reporting branch later: `2` still means reporting.
+    h.keys("\x1b");
+    h.db_at(&["a0d5fc1e8204"]);
+    h.keys("u");
+    let second = menu_labels(&h);
+    assert!(second[0].starts_with("towards c2f7be3a0426"), "{second:?}");
+    assert!(
+        second[1].starts_with("towards b1e6ad2f9315 (reporting): next b1e6ad2f9315"),
+        "{second:?}"
+    );
+    // Down from two heads: the same menu whatever order the version table returns its rows in.
+    h.keys("\x1b");
+    h.db_at(&["c2f7be3a0426", "b1e6ad2f9315"]);
+    h.keys("d");
+    let down = menu_labels(&h);
+    h.keys("\x1b");
+    h.db_at(&["b1e6ad2f9315", "c2f7be3a0426"]);
+    h.keys("d");
+    assert_eq!(menu_labels(&h), down);
+    assert!(down[0].starts_with("from c2f7be3a0426"), "{down:?}");
+    assert!(
+        down[1].contains("(reporting): the database goes to [c2f7be3a0426, a0d5fc1e8204]")
+            || down[1].contains("(reporting): the database goes to [a0d5fc1e8204, c2f7be3a0426]"),
+        "{down:?}"
+    );
+}
+
+#[test]
+fn a_version_row_no_file_defines_is_a_danger_state_never_up_to_date() {
+    let mut h = Harness::new(160, 40);
+    h.db_at(&["feedc0ffee99"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("UNKNOWN revision feedc0ffee99 in the version table"),
+        "{screen}"
+    );
+    assert!(!screen.contains("up to date"), "{screen}");
+}
+
+#[test]
+fn a_reload_says_which_files_it_could_not_read() {
+    let mut h = Harness::new(160, 40);
+    h.db_at(&[]);
+    let ws = h.app.ws.clone();
+    h.act(Action::Worker(WorkerEvent::Reloaded(Ok((
+        alembic_tui::tui::event::Loaded(ws),
+        vec!["versions/broken.py:3: invalid syntax".to_owned()],
+    )))));
+    let note = h.app.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("1 warning(s)") && note.contains("versions/broken.py:3"),
+        "{note}"
+    );
+}
+
+#[test]
+fn opens_on_the_databases_revision_and_jumps() {
+    let mut h = Harness::new(140, 40);
+    let row = |h: &Harness, id: &str| h.app.model.position(id).unwrap();
+    // First read: the selection goes to the database's revision.
+    h.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(vec![
+        "3c8e5a71b9d4".to_owned(),
+    ]))));
+    h.db_read = true;
+    assert_eq!(h.app.selected, row(&h, "3c8e5a71b9d4"));
+    // `p`: the next pending step; `c`: back to the database's revision.
+    h.keys("p");
+    let next = h.app.view.pending[0].revision.clone();
+    assert_eq!(h.app.selected, row(&h, &next));
+    h.keys("c");
+    assert_eq!(h.app.selected, row(&h, "3c8e5a71b9d4"));
+    // `H` visits each head in turn.
+    h.keys("g").keys("H");
+    let first = h.app.selected;
+    h.keys("H");
+    let second = h.app.selected;
+    let mut heads = vec![first, second];
+    heads.sort_unstable();
+    let mut want = vec![row(&h, "c2f7be3a0426"), row(&h, "b1e6ad2f9315")];
+    want.sort_unstable();
+    assert_eq!(heads, want);
+}
+
+#[test]
+fn search_is_incremental_over_bodies_and_highlights_matches() {
+    let mut h = Harness::new(140, 40);
+    h.db_at(&[]);
+    // `coupons` appears in bodies (create and drop), not only in messages.
+    h.keys("/");
+    h.keys("cou");
+    let first = h.app.selected;
+    assert!(!h.app.search_matches.is_empty());
+    assert!(
+        h.app.search_matches.contains(&first),
+        "the selection is a match"
+    );
+    h.keys("pons");
+    assert!(
+        h.app.search_matches.len() >= 2,
+        "create and drop of coupons"
+    );
+    // A word only bodies hold (`sa.BigInteger`).
+    h.keys("\x1b");
+    assert!(h.app.search_matches.is_empty());
+    h.keys("/");
+    for c in "biginteger".chars() {
+        h.keys(&c.to_string());
+    }
+    let rows: Vec<usize> = h.app.search_matches.iter().copied().collect();
+    assert!(!rows.is_empty(), "no body matched 'biginteger'");
+    for row in rows {
+        let r = &h.app.model.rows[row];
+        assert!(
+            !r.message.to_lowercase().contains("biginteger"),
+            "{} matched by its message, not its body",
+            r.id
+        );
+    }
+    h.keys("\n");
+    assert!(
+        h.app
+            .note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("/biginteger: match 1 of")),
+        "{:?}",
+        h.app.note
+    );
 }

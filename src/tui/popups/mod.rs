@@ -3,3 +3,4 @@
 
 pub mod cancel_blocker;
 pub mod confirm;
+pub mod prompt;

@@ -17,6 +17,10 @@ use crate::tui::theme::Theme;
 
 /// Draws one frame.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    frame.render_widget(
+        ratatui::widgets::Block::new().style(theme.background),
+        frame.area(),
+    );
     let areas = app.areas();
     graph::draw(frame, areas.graph, app, theme);
     if let Some(area) = areas.pending {
@@ -38,6 +42,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         }
         Some(Overlay::CancelBlocker(popup)) => {
             crate::tui::popups::cancel_blocker::draw(frame, frame.area(), popup, theme)
+        }
+        Some(Overlay::Prompt(p)) => {
+            crate::tui::popups::prompt::draw(frame, frame.area(), p, &app.target, theme)
         }
         Some(Overlay::Report { report, scroll }) => {
             report::draw(frame, frame.area(), report, *scroll, theme)
