@@ -399,6 +399,13 @@ pub async fn stamp(
         committed_in_step: 0,
     };
     exec.lock().await?;
+    // Another console's "migration in progress" then names what this session does.
+    let name = db_locks::step_application("stamp", revision, 0, 1);
+    let _ = exec
+        .session
+        .client
+        .simple_query(&format!("SET application_name = {}", quote_literal(&name)))
+        .await;
     exec.check_rows(rows_before, "before the stamp").await?;
     // The executor's one error type (see `record`).
     #[allow(clippy::result_large_err)]
