@@ -124,6 +124,10 @@ pub struct MigrateArgs {
     /// Print the plan's exact SQL and stop.
     #[arg(long)]
     pub sql: bool,
+    /// Trace the locks each statement takes (on a throwaway database) and list the sessions on
+    /// the target that would block them.
+    #[arg(long)]
+    pub locks: bool,
     /// The database's name, for protected profiles when not asked interactively.
     #[arg(long, value_name = "NAME")]
     pub confirm_database: Option<String>,

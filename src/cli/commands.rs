@@ -99,9 +99,12 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             done(output::current(out, &ws, &rows, args.json))
         }
         Command::Status { check } => {
-            let rows = read_current(args, &ws)?;
+            let (settings, url) = settings(args, &ws)?;
+            let database = state::read(&settings, &url)?;
+            let rows = database.rows;
             let steps = prepare::plan(&ws, &rows, Direction::Upgrade, "heads")?;
-            output::status(out, &ws, &rows, &steps, args.json)?;
+            let running = database.in_progress.as_ref();
+            output::status(out, &ws, &rows, &steps, running, args.json)?;
             Ok(if *check && !steps.is_empty() {
                 Outcome::Attention
             } else {

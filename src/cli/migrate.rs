@@ -10,9 +10,11 @@ use crate::analysis::Severity;
 use crate::cli::args::{Args, MigrateArgs};
 use crate::cli::commands;
 use crate::config::{redact, ResolvedUrl, Settings};
+use crate::db::locks::waiting_text;
 use crate::engine::alembic::AlembicCommand;
 use crate::engine::exec::{self, Cancel, Event, Target};
 use crate::engine::journal::Journal;
+use crate::engine::locks::{self, LockReport, LockTaken, Preflight, StepLocks};
 use crate::engine::prepare::{self, Gate, Prepared, PreparedStep};
 use crate::engine::render::{render_cache, Renderer};
 use crate::engine::script::{direction_word, DecidedBy, StatementKind, StepBody, StepScript};
@@ -71,6 +73,9 @@ struct ScriptJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     decided_by: Option<&'static str>,
     statements: Vec<StatementJson<'a>>,
+    /// With `--locks`, for a step without a trace: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locks_not_traced: Option<&'a str>,
     /// The revision's own findings for this direction (downgrade-mismatch, irreversible, …;
     /// for online-only steps also the drops its `op.*` calls make).
     findings: Vec<FindingJson<'a>>,
@@ -91,6 +96,9 @@ struct StatementJson<'a> {
     version_table: bool,
     /// What the review rules say about this statement (destructive, lock-heavy, …).
     flags: Vec<FlagJson<'a>>,
+    /// With `--locks`: the relation locks it takes, measured on a shadow database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locks: Option<&'a [LockTaken]>,
 }
 
 #[derive(Serialize)]
@@ -100,8 +108,12 @@ struct FlagJson<'a> {
     reason: &'a str,
 }
 
-fn script_json(step: &PreparedStep) -> ScriptJson<'_> {
+fn script_json<'a>(step: &'a PreparedStep, locks: Option<&'a StepLocks>) -> ScriptJson<'a> {
     let s = &step.script;
+    let traced = match locks {
+        Some(StepLocks::Traced(per)) => Some(per),
+        _ => None,
+    };
     let (mode, decided_by) = match &s.body {
         StepBody::Sql(_) => ("sql", None),
         StepBody::OnlineOnly { by, .. } => (
@@ -120,11 +132,17 @@ fn script_json(step: &PreparedStep) -> ScriptJson<'_> {
         mode,
         reason: s.body.online_reason(),
         decided_by,
+        locks_not_traced: match locks {
+            Some(StepLocks::NotTraced(why)) => Some(why.as_str()),
+            _ => None,
+        },
         statements: s
             .statements()
             .iter()
             .zip(&step.flags)
-            .map(|(st, flags)| StatementJson {
+            .enumerate()
+            .map(|(i, (st, flags))| StatementJson {
+                locks: traced.and_then(|per| per.get(i)).map(Vec::as_slice),
                 sql: &st.text,
                 autocommit: st.autocommit,
                 version_table: matches!(st.kind, StatementKind::VersionTable { .. }),
@@ -161,7 +179,14 @@ fn mark(severity: Severity) -> &'static str {
 
 /// The plan as a commented SQL script: what the confirmation is about, with each step's revision
 /// findings under its header and each statement's review flags above it.
-pub fn print_prepared(out: &mut dyn Write, prepared: &Prepared) -> Result<()> {
+pub fn print_prepared(
+    out: &mut dyn Write,
+    prepared: &Prepared,
+    locks: Option<&LockReport>,
+) -> Result<()> {
+    if let Some(report) = locks {
+        print_preflight(out, &report.preflight)?;
+    }
     for note in &prepared.notes {
         writeln!(out, "-- NOTE: {note}")?;
     }
@@ -191,9 +216,16 @@ pub fn print_prepared(out: &mut dyn Write, prepared: &Prepared) -> Result<()> {
                 f.message
             )?;
         }
+        let step_locks = locks.and_then(|r| r.trace.steps.get(i));
+        if let Some(StepLocks::NotTraced(why)) = step_locks {
+            writeln!(out, "-- locks: {why}")?;
+        }
         match &s.body {
             StepBody::Sql(statements) => {
-                for (st, flags) in statements.iter().zip(&step.flags) {
+                for (j, (st, flags)) in statements.iter().zip(&step.flags).enumerate() {
+                    if let Some(StepLocks::Traced(per)) = step_locks {
+                        print_locks(out, per.get(j).map(Vec::as_slice).unwrap_or_default())?;
+                    }
                     for f in flags {
                         writeln!(
                             out,
@@ -236,6 +268,59 @@ pub fn print_prepared(out: &mut dyn Write, prepared: &Prepared) -> Result<()> {
     Ok(())
 }
 
+fn lock_report(
+    ws: &Workspace,
+    settings: &Settings,
+    url: &ResolvedUrl,
+    prepared: &Prepared,
+) -> Result<LockReport> {
+    let cache = locks::trace_cache();
+    Ok(locks::report(
+        ws,
+        settings,
+        url,
+        &prepared.scripts(),
+        cache.as_deref(),
+        &Cancel::new(),
+    )?)
+}
+
+fn print_locks(out: &mut dyn Write, locks: &[LockTaken]) -> Result<()> {
+    if locks.is_empty() {
+        return Ok(());
+    }
+    let each: Vec<String> = locks
+        .iter()
+        .map(|l| {
+            format!(
+                "{} on {}{}",
+                l.mode,
+                l.relation,
+                if l.held_until_commit {
+                    ""
+                } else {
+                    " (while it runs)"
+                }
+            )
+        })
+        .collect();
+    writeln!(out, "-- locks: {}", each.join(", "))?;
+    Ok(())
+}
+
+fn print_preflight(out: &mut dyn Write, preflight: &Preflight) -> Result<()> {
+    for b in &preflight.blockers {
+        writeln!(out, "-- !! WARNING in the way: {b}")?;
+    }
+    if let Some(missing) = &preflight.missing {
+        writeln!(out, "-- !! pre-flight incomplete: {missing}")?;
+    }
+    if !preflight.blockers.is_empty() || preflight.missing.is_some() {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 fn ask(question: &str) -> Result<String> {
     let mut err = std::io::stderr();
     write!(err, "{question}")?;
@@ -261,6 +346,9 @@ pub fn run(
     let url = ctx.url().map_err(|e| anyhow::anyhow!("{e}"))?.clone();
     let settings = &ctx.settings;
     let database = state::read(settings, &url)?;
+    if let Some(running) = &database.in_progress {
+        writeln!(warn, "warning: {running}")?;
+    }
     let steps = prepare::plan(ws, &database.rows, direction, &req.target)?;
     let renderer = Renderer::new(ws, settings, &url, render_cache());
     let lint = ctx.lint_for(database.major);
@@ -279,16 +367,39 @@ pub fn run(
         }
         return Ok(());
     }
+    // A trace that cannot be made (no CREATE DATABASE right, a read-only profile without
+    // shadow_url) is reported, not fatal: the plan itself is still what it is.
+    let (locks, locks_error) = if req.locks {
+        match lock_report(ws, settings, &url, &prepared) {
+            Ok(report) => (Some(report), None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        }
+    } else {
+        (None, None)
+    };
+    if let (Some(e), false) = (&locks_error, args.json) {
+        writeln!(warn, "warning: locks not traced: {e}")?;
+    }
     if req.sql {
         if args.json {
-            let steps: Vec<ScriptJson<'_>> = prepared.steps.iter().map(script_json).collect();
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &serde_json::json!({ "steps": steps, "notes": prepared.notes }),
-            )?;
+            let steps: Vec<ScriptJson<'_>> = prepared
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| script_json(s, locks.as_ref().and_then(|l| l.trace.steps.get(i))))
+                .collect();
+            let mut doc = serde_json::json!({ "steps": steps, "notes": prepared.notes });
+            if let Some(l) = &locks {
+                doc["blockers"] = serde_json::to_value(&l.preflight.blockers)?;
+                doc["blockers_missing"] = serde_json::to_value(&l.preflight.missing)?;
+            }
+            if let Some(e) = &locks_error {
+                doc["locks_error"] = serde_json::Value::String(e.clone());
+            }
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         } else {
-            print_prepared(out, &prepared)?;
+            print_prepared(out, &prepared, locks.as_ref())?;
         }
         return Ok(());
     }
@@ -309,7 +420,7 @@ pub fn run(
                 .statement_timeout
                 .map_or_else(|| "none".to_owned(), |t| format!("{t:?}"))
         )?;
-        print_prepared(out, &prepared)?;
+        print_prepared(out, &prepared, locks.as_ref())?;
         let errors = prepared.error_flags();
         if errors > 0 {
             writeln!(out, "!! {errors} statement flag(s) at error level (destructive or failing): read them above")?;
@@ -465,6 +576,10 @@ fn print_event(
         Event::StatementDone { .. } => {}
         Event::Notice { severity, message } => writeln!(warn, "{severity}: {message}")?,
         Event::Output { line } => writeln!(out, "  | {line}")?,
+        Event::Blocked {
+            waiting_for,
+            blocked_by,
+        } => writeln!(warn, "{}", waiting_text(waiting_for.as_ref(), blocked_by))?,
         Event::StepDone { index, elapsed } => writeln!(
             out,
             "[{}/{}] done in {} ms",
@@ -525,6 +640,10 @@ fn event_json(event: &Event) -> serde_json::Value {
             json!({"event": "notice", "severity": severity, "message": message})
         }
         Event::Output { line } => json!({"event": "output", "line": line}),
+        Event::Blocked {
+            waiting_for,
+            blocked_by,
+        } => json!({"event": "blocked", "waiting_for": waiting_for, "blocked_by": blocked_by}),
         Event::StepDone { index, elapsed } => json!({
             "event": "step_done", "index": index, "elapsed_ms": elapsed.as_secs_f64() * 1000.0,
         }),

@@ -6,6 +6,8 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::db::locks::InProgress;
+
 use crate::graph::lanes::{self, RowInput};
 use crate::graph::plan::{Direction, Step};
 use crate::graph::Node;
@@ -296,6 +298,8 @@ pub fn current(out: &mut dyn Write, ws: &Workspace, rows: &[String], json: bool)
 struct StatusJson<'a> {
     current: &'a [String],
     pending: Vec<StepJson<'a>>,
+    /// Another session holds the migration lock (null: none).
+    migration_in_progress: Option<&'a InProgress>,
 }
 
 /// `status`: the rows, and the steps `upgrade heads` would run from them.
@@ -304,16 +308,21 @@ pub fn status(
     ws: &Workspace,
     rows: &[String],
     steps: &[Step],
+    in_progress: Option<&InProgress>,
     json: bool,
 ) -> Result<()> {
     if json {
         let status = StatusJson {
             current: rows,
             pending: steps.iter().map(step_json).collect(),
+            migration_in_progress: in_progress,
         };
         serde_json::to_writer_pretty(&mut *out, &status)?;
         writeln!(out)?;
         return Ok(());
+    }
+    if let Some(running) = in_progress {
+        writeln!(out, "{running}")?;
     }
     current(out, ws, rows, false)?;
     if steps.is_empty() {

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod introspect;
+pub mod locks;
 pub mod pool;
 pub mod shadow;
 pub mod tls;
@@ -156,7 +157,7 @@ pub(crate) fn driver_config(
         .url
         .parse()
         .map_err(|e: tokio_postgres::Error| config_error(scrub(&e.to_string(), &url.url)))?;
-    config.application_name("alembic-tui");
+    config.application_name(locks::APPLICATION);
     if options.read_only {
         config.options("-c default_transaction_read_only=on");
     }

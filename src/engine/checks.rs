@@ -1,7 +1,8 @@
 //! Drift and round-trip verification on shadow databases: the history is applied to a throwaway
 //! database through the same renderer and executor as a real migration, and schema snapshots
 //! are compared — with the target database (`drift`), or before and after each downgrade and
-//! repeated upgrade (`verify`). The shadow is dropped whatever happens.
+//! repeated upgrade (`verify`). The shadow is dropped whatever happens. The lock trace
+//! (`engine::locks`) builds its shadow with the helpers here.
 //!
 //! Both entry points block (alembic renders in a subprocess) and run their own async runtime;
 //! the console calls them from a worker thread.
@@ -100,7 +101,7 @@ impl VerifyReport {
 
 /// Where the shadow goes: the profile's `shadow_url`, else the target's own server. A read-only
 /// profile promises not to touch its server, so it needs `shadow_url`.
-fn shadow_for(settings: &Settings, url: &ResolvedUrl) -> Result<Shadow> {
+pub(crate) fn shadow_for(settings: &Settings, url: &ResolvedUrl) -> Result<Shadow> {
     let admin = match &settings.shadow_url {
         Some(shadow) => shadow,
         None if settings.read_only => fail!(
@@ -121,7 +122,7 @@ fn snapshot_options(settings: &Settings) -> Options {
 }
 
 /// Renders `steps` for the shadow, as `upgrade` would for a real database.
-fn render(
+pub(crate) fn render(
     ws: &Workspace,
     settings: &Settings,
     shadow: &ResolvedUrl,
@@ -136,7 +137,7 @@ fn render(
 
 /// The executor's target for the shadow: the profile's timeouts and transaction mode, writable,
 /// not journaled (nothing real happened).
-fn shadow_target(ws: &Workspace, settings: &Settings, shadow: &ResolvedUrl) -> Target {
+pub(crate) fn shadow_target(ws: &Workspace, settings: &Settings, shadow: &ResolvedUrl) -> Target {
     let mut settings = settings.clone();
     settings.read_only = false;
     Target {
@@ -147,7 +148,11 @@ fn shadow_target(ws: &Workspace, settings: &Settings, shadow: &ResolvedUrl) -> T
     }
 }
 
-async fn run_scripts(target: &Target, scripts: &[StepScript], cancel: &Cancel) -> Result<()> {
+pub(crate) async fn run_scripts(
+    target: &Target,
+    scripts: &[StepScript],
+    cancel: &Cancel,
+) -> Result<()> {
     // Progress events are not shown for the shadow; the failure carries what matters.
     let (events, _) = tokio::sync::mpsc::unbounded_channel();
     Ok(exec::execute(target, scripts, &events, cancel).await?)
@@ -158,7 +163,7 @@ async fn snapshot(client: &Client, url: &ResolvedUrl, options: &Options) -> Resu
 }
 
 /// Steps from an empty database to exactly the version-table rows `rows`, one row after another.
-fn plan_to_rows(map: &RevisionMap, rows: &[String]) -> Result<Vec<Step>> {
+pub(crate) fn plan_to_rows(map: &RevisionMap, rows: &[String]) -> Result<Vec<Step>> {
     let mut current: Vec<String> = Vec::new();
     let mut steps = Vec::new();
     for row in rows {
@@ -173,13 +178,13 @@ fn plan_to_rows(map: &RevisionMap, rows: &[String]) -> Result<Vec<Step>> {
     Ok(steps)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     crate::engine::runtime()
 }
 
 /// Runs `work` against a freshly created shadow and drops the shadow afterwards, also when the
 /// work failed; a failure to drop is reported after the work's own error.
-async fn with_shadow<T>(
+pub(crate) async fn with_shadow<T>(
     shadow: &Shadow,
     work: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {

@@ -15,7 +15,8 @@ use tokio::sync::Notify;
 use tokio_postgres::SimpleQueryMessage;
 
 use crate::config::{redact, ResolvedUrl, Settings, TransactionMode};
-use crate::db::version_table::VersionTable;
+use crate::db::locks::{self as db_locks, Blocker, Wait};
+use crate::db::version_table::{quote_literal, VersionTable};
 use crate::db::{self, ConnectOptions, Session};
 use crate::engine::alembic::AlembicCommand;
 use crate::engine::journal::{self, Journal};
@@ -56,6 +57,12 @@ pub enum Event {
     /// A line alembic printed while running an online-only step.
     Output {
         line: String,
+    },
+    /// The running statement waits for a lock (`waiting_for`) held or queued for by
+    /// `blocked_by`; sent once per change, and with an empty `blocked_by` when it waits no more.
+    Blocked {
+        waiting_for: Option<Wait>,
+        blocked_by: Vec<Blocker>,
     },
     StepDone {
         index: usize,
@@ -236,6 +243,8 @@ async fn run(
         .simple_query("SET client_connection_check_interval = '1s'")
         .await;
     exec.lock().await?;
+    // Dropped (and so stopped) whenever the plan ends, also on an early return.
+    let _monitor = Monitor::start(target, &exec.session, events).await;
     let _ = events.send(Event::PlanStarted {
         steps: scripts.len(),
     });
@@ -248,6 +257,7 @@ async fn run(
         let outcome = match record(target, script, Duration::ZERO, "started", None) {
             Err(e) => Err(e),
             Ok(()) => {
+                exec.name_step(index, scripts.len(), script).await;
                 let _ = events.send(Event::StepStarted {
                     index,
                     of: scripts.len(),
@@ -281,6 +291,68 @@ async fn run(
     }
     exec.unlock().await;
     Ok(started.elapsed())
+}
+
+/// How often the monitor asks whom the executor's backend waits for.
+const MONITOR_EVERY: Duration = Duration::from_millis(500);
+
+/// Watches the executor's backend from a second connection while the plan runs and reports
+/// every change in who blocks it ([`Event::Blocked`]). Stops when dropped.
+struct Monitor(Option<tokio::task::JoinHandle<()>>);
+
+impl Monitor {
+    async fn start(target: &Target, session: &Session, events: &UnboundedSender<Event>) -> Monitor {
+        // Nobody listens (shadow runs of drift/verify): no second connection for them.
+        if events.is_closed() {
+            return Monitor(None);
+        }
+        let url = target.url.url.clone();
+        let Ok(row) = session
+            .client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+        else {
+            return Monitor(None);
+        };
+        let pid: i32 = row.get(0);
+        let watcher = match db::connect(&target.url, ConnectOptions { read_only: true }).await {
+            Ok(client) => client,
+            Err(e) => {
+                // The plan runs all the same; it only goes unwatched.
+                let _ = events.send(Event::Notice {
+                    severity: "WARNING".to_owned(),
+                    message: format!("no lock monitor (a second connection failed: {e})"),
+                });
+                return Monitor(None);
+            }
+        };
+        let events = events.clone();
+        Monitor(Some(tokio::spawn(async move {
+            let mut last: Vec<i32> = Vec::new();
+            loop {
+                tokio::time::sleep(MONITOR_EVERY).await;
+                let Ok((wait, blockers)) = db_locks::blocked_by(&watcher, &url, pid).await else {
+                    return;
+                };
+                let pids: Vec<i32> = blockers.iter().map(|b| b.pid).collect();
+                if pids != last {
+                    last = pids;
+                    let _ = events.send(Event::Blocked {
+                        waiting_for: wait,
+                        blocked_by: blockers,
+                    });
+                }
+            }
+        })))
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
 }
 
 /// How a step that succeeded left its work.
@@ -327,6 +399,13 @@ pub async fn stamp(
         committed_in_step: 0,
     };
     exec.lock().await?;
+    // Another console's "migration in progress" then names what this session does.
+    let name = db_locks::step_application("stamp", revision, 0, 1);
+    let _ = exec
+        .session
+        .client
+        .simple_query(&format!("SET application_name = {}", quote_literal(&name)))
+        .await;
     exec.check_rows(rows_before, "before the stamp").await?;
     // The executor's one error type (see `record`).
     #[allow(clippy::result_large_err)]
@@ -502,7 +581,7 @@ impl Executor<'_> {
     /// Takes the session advisory lock that keeps two alembic-tui migrators apart, keyed on the
     /// database and the version table; says who holds it when it is taken.
     async fn lock(&mut self) -> Result<(), ExecFailure> {
-        let key = format!("alembic-tui:{}", self.vt.qualified());
+        let key = db_locks::migration_key(&self.vt);
         let url = self.target.url.url.clone();
         let row = self
             .session
@@ -516,31 +595,19 @@ impl Executor<'_> {
         if row.get::<_, bool>(0) {
             return Ok(());
         }
-        // Who has it: the lock's two 32-bit halves are classid and objid in pg_locks.
-        let holder = self
-            .session
-            .client
-            .query_opt(
-                "WITH k AS (SELECT hashtextextended(current_database() || ':' || $1, 0) AS key) \
-                 SELECT a.pid, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), \
-                        coalesce(a.usename::text, ''), coalesce(a.client_addr::text, 'local') \
-                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid, k \
-                 WHERE l.locktype = 'advisory' AND l.granted AND l.database = \
-                       (SELECT oid FROM pg_database WHERE datname = current_database()) \
-                   AND l.classid = ((k.key >> 32) & 4294967295)::bigint::oid \
-                   AND l.objid = (k.key & 4294967295)::bigint::oid AND l.objsubid = 1 LIMIT 1",
-                &[&key],
-            )
-            .await
-            .ok()
-            .flatten();
+        let holder =
+            db_locks::migration_in_progress(&self.session.client, &self.target.url.url, &self.vt)
+                .await
+                .ok()
+                .flatten();
         let who = match holder {
-            Some(r) => format!(
-                "pid {}, since {}, user {}, from {}",
-                r.get::<_, i32>(0),
-                r.get::<_, Option<String>>(1).unwrap_or_default(),
-                r.get::<_, String>(2),
-                r.get::<_, String>(3)
+            Some(h) => format!(
+                "pid {}, since {}, user {}, from {}, step {}",
+                h.pid,
+                h.since,
+                h.user,
+                h.host,
+                h.step.as_deref().unwrap_or("unknown")
             ),
             None => "holder unknown".to_owned(),
         };
@@ -555,7 +622,7 @@ impl Executor<'_> {
 
     async fn unlock(&mut self) {
         // The session ends right after; this only makes the release explicit.
-        let key = format!("alembic-tui:{}", self.vt.qualified());
+        let key = db_locks::migration_key(&self.vt);
         let _ = self
             .session
             .client
@@ -563,6 +630,22 @@ impl Executor<'_> {
                 "SELECT pg_advisory_unlock(hashtextextended(current_database() || ':' || $1, 0))",
                 &[&key],
             )
+            .await;
+    }
+
+    /// Names the running step in the session's application_name, so that another console or
+    /// CLI can say which step a migration in progress is at. Best effort: a name is not a guard.
+    async fn name_step(&mut self, index: usize, of: usize, script: &StepScript) {
+        let name = db_locks::step_application(
+            direction_word(script.step.direction),
+            &script.step.revision,
+            index,
+            of,
+        );
+        let _ = self
+            .session
+            .client
+            .simple_query(&format!("SET application_name = {}", quote_literal(&name)))
             .await;
     }
 

@@ -2,13 +2,15 @@
 //! any terminal or argument type. A plan becomes the SQL it will run (`render`, through the
 //! profile's `alembic` command), ONE prepared, reviewed plan that the CLI prints and the console
 //! draws (`prepare`), and is run by the guarded executor (`exec`) that journals what it commits
-//! (`journal`). Schema checks on shadow databases live in `checks`.
+//! (`journal`). Schema checks on shadow databases live in `checks`, lock traces and the pre-flight
+//! blocker check in `locks`.
 
 pub mod alembic;
 pub mod checks;
 pub mod exec;
 pub mod inputs;
 pub mod journal;
+pub mod locks;
 pub mod prepare;
 pub mod render;
 pub mod script;

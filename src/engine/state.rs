@@ -1,7 +1,8 @@
-//! What one connection tells about the target before a plan: the version table's rows and the
-//! server's major version (version-dependent review verdicts use the connected server's).
+//! What one connection tells about the target before a plan: the version table's rows, whether
+//! another migration runs right now, and the server's major version (version-dependent review verdicts use the connected server's).
 
 use crate::config::{ResolvedUrl, Settings};
+use crate::db::locks::{self, InProgress};
 use crate::db::{self, version_table::VersionTable};
 use crate::engine::EngineError;
 
@@ -9,6 +10,8 @@ use crate::engine::EngineError;
 #[derive(Debug, Clone)]
 pub struct DatabaseState {
     pub rows: Vec<String>,
+    /// Another session holds the migration advisory lock: a migration runs right now.
+    pub in_progress: Option<InProgress>,
     /// None when the server will not say: the configured `pg_version` stays in force.
     pub major: Option<u32>,
 }
@@ -27,7 +30,16 @@ pub fn read(settings: &Settings, url: &ResolvedUrl) -> Result<DatabaseState, Eng
         let client = db::pool::get(&pool, url).await?;
         let rows = table.read(&client, &url.url).await?;
         let major = server_major(&client).await;
-        Ok(DatabaseState { rows, major })
+        // Best effort: a role that cannot read pg_locks still gets its plan.
+        let in_progress = locks::migration_in_progress(&client, &url.url, &table)
+            .await
+            .ok()
+            .flatten();
+        Ok(DatabaseState {
+            rows,
+            in_progress,
+            major,
+        })
     })
 }
 

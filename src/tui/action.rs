@@ -66,6 +66,8 @@ pub enum Action {
     ConfirmBackspace,
     /// Ctrl-C: cancel the running statement.
     Interrupt,
+    /// `K` while our statement is blocked: offer to cancel the blocking session's statement.
+    CancelBlocker,
     /// `x`: compare the database with what its history builds.
     DriftCheck,
     /// `v`: upgrade, downgrade and upgrade again the selected revision on a shadow database.

@@ -86,6 +86,8 @@ pub enum Overlay {
     Menu(Menu),
     /// The plan to review before anything runs.
     Confirm(Box<Confirm>),
+    /// `K` while blocked: cancel the blocking session's statement, after typing its pid.
+    CancelBlocker(crate::tui::popups::cancel_blocker::CancelBlocker),
     /// One line of text for the developer's loop (a message, a stamp's confirmation).
     Prompt(Prompt),
     /// What a drift check or a verify found, scrollable.
@@ -180,6 +182,10 @@ pub enum Effect {
     },
     /// Cancel the running statement (or the running check's step).
     Cancel,
+    /// Cancel another session's statement (the user typed its pid).
+    CancelBackend {
+        pid: i32,
+    },
     /// Compare the database with what its history builds, on a shadow database.
     Drift {
         ws: Loaded,
@@ -248,6 +254,8 @@ pub struct App {
     pub stepping_off: Option<String>,
     /// The plan being run, or the last one run (until the next starts).
     pub progress: Option<Progress>,
+    /// Another session's migration in progress on this database (the poller's last word).
+    pub migrating: Option<crate::db::locks::InProgress>,
     /// Findings by index into the project's revisions (empty until the analysis answered).
     pub findings: Vec<Vec<Finding>>,
     /// The drift check or verify running in the background, if one is.
@@ -299,6 +307,7 @@ impl App {
             sql_unavailable: None,
             stepping_off: None,
             progress: None,
+            migrating: None,
             findings: Vec::new(),
             check: None,
             verified: HashMap::new(),
@@ -507,6 +516,18 @@ impl App {
             Action::Scroll { x, y, delta } => self.scroll_at(x, y, delta, effects),
             Action::Click { x, y } => self.click(x, y, effects),
             Action::DriftCheck | Action::VerifySelected => self.start_check(action, effects),
+            Action::CancelBlocker => {
+                let blockers = self
+                    .progress
+                    .as_ref()
+                    .filter(|_| self.running())
+                    .map(|p| p.blockers.clone())
+                    .unwrap_or_default();
+                match crate::tui::popups::cancel_blocker::CancelBlocker::offer(&blockers) {
+                    Ok(popup) => self.overlay = Some(Overlay::CancelBlocker(popup)),
+                    Err(why) => self.note = Some(why),
+                }
+            }
             Action::StepUp
             | Action::StepDown
             | Action::UpgradeToSelected
@@ -989,11 +1010,28 @@ impl App {
                 let first = text.lines().next().unwrap_or_default().to_owned();
                 log.push((Level::Info, format!("  {}/{of} {first}", index + 1)));
             }
-            exec::Event::StatementDone { .. } => {}
+            exec::Event::StatementDone { .. } => {
+                progress.blocked = None;
+                progress.blockers.clear();
+            }
             exec::Event::Notice { severity, message } => {
                 log.push((Level::Warn, format!("  {severity}: {message}")))
             }
             exec::Event::Output { line } => log.push((Level::Info, format!("  | {line}"))),
+            exec::Event::Blocked {
+                waiting_for,
+                blocked_by,
+            } => {
+                let text = crate::db::locks::waiting_text(waiting_for.as_ref(), &blocked_by);
+                progress.blocked = (!blocked_by.is_empty()).then(|| text.clone());
+                let level = if blocked_by.is_empty() {
+                    Level::Info
+                } else {
+                    Level::Warn
+                };
+                progress.blockers = blocked_by;
+                log.push((level, format!("  {text}")));
+            }
             exec::Event::StepDone { index, elapsed } => {
                 progress.done = index + 1;
                 log.push((
@@ -1091,6 +1129,22 @@ impl App {
                 _ => {}
             },
             Overlay::Confirm(_) | Overlay::Prompt(_) => {}
+            Overlay::CancelBlocker(popup) => {
+                use crate::tui::popups::cancel_blocker::Answer;
+                match popup.on_key(action) {
+                    Answer::Stay => {}
+                    Answer::Close => self.overlay = None,
+                    Answer::Note(note) => self.note = Some(note),
+                    Answer::Cancel(pid) => {
+                        self.overlay = None;
+                        self.log(
+                            Level::Warn,
+                            format!("asking the server to cancel pid {pid}'s statement"),
+                        );
+                        effects.push(Effect::CancelBackend { pid });
+                    }
+                }
+            }
             Overlay::Report { scroll, report } => match action {
                 // In the journal window, J narrows it to the selected revision.
                 Action::Journal if report.title.starts_with("journal") => {
@@ -1276,6 +1330,20 @@ impl App {
                 self.view_known = true;
                 self.pending_scroll = 0;
             }
+            WorkerEvent::Db(DbReport::Migrating(running)) => {
+                // Our own plan holds the lock while it runs: that is no news.
+                let running = running.filter(|_| !self.running());
+                if running != self.migrating {
+                    match &running {
+                        Some(r) => self.log(Level::Warn, r.to_string()),
+                        None if self.migrating.is_some() => {
+                            self.log(Level::Info, "the other migration has ended")
+                        }
+                        None => {}
+                    }
+                    self.migrating = running;
+                }
+            }
             WorkerEvent::Db(DbReport::Unreachable { reason }) => {
                 if !matches!(&self.db, DbState::Unreachable { reason: r } if *r == reason) {
                     self.log(Level::Warn, format!("database unreachable: {reason}"));
@@ -1316,7 +1384,24 @@ impl App {
                     confirm.answered(result);
                 }
             }
+            WorkerEvent::Locks { steps, result } => {
+                if let Some(Overlay::Confirm(confirm)) = self
+                    .overlay
+                    .as_mut()
+                    .filter(|o| matches!(o, Overlay::Confirm(c) if c.steps == steps))
+                {
+                    confirm.locks = Some(result);
+                }
+            }
             WorkerEvent::Exec(event) => self.on_exec(event, effects),
+            WorkerEvent::BackendCancelled { pid, result } => match result {
+                Ok(true) => self.log(Level::Info, format!("pid {pid}'s statement was cancelled")),
+                Ok(false) => self.log(
+                    Level::Warn,
+                    format!("pid {pid} was not signalled (it ended, or the server refused)"),
+                ),
+                Err(e) => self.log(Level::Error, format!("cancelling pid {pid}: {e}")),
+            },
             WorkerEvent::AlembicChecked(Ok(version)) => {
                 self.log(Level::Info, format!("alembic: {version}"));
             }

@@ -45,6 +45,8 @@ pub enum DbReport {
     Rows(Vec<String>),
     /// Connecting or reading failed; the reader retries.
     Unreachable { reason: String },
+    /// Who holds the migration advisory lock now (None: nobody), read with the rows.
+    Migrating(Option<crate::db::locks::InProgress>),
 }
 
 /// The rendered SQL of one revision's upgrade or downgrade, for the sql tab.
@@ -89,6 +91,11 @@ pub enum WorkerEvent {
         steps: Vec<crate::graph::Step>,
         result: Result<crate::engine::prepare::Prepared, String>,
     },
+    /// The confirmation's lock trace and pre-flight (after `Prepared`), or why not.
+    Locks {
+        steps: Vec<crate::graph::Step>,
+        result: Result<crate::engine::locks::LockReport, String>,
+    },
     /// Every revision's findings (by index into the project's revisions) for workspace `ws`.
     Findings {
         ws: Loaded,
@@ -96,6 +103,11 @@ pub enum WorkerEvent {
     },
     /// `alembic --version` through the profile's command: its answer, or why it failed.
     AlembicChecked(Result<String, String>),
+    /// The answer to cancelling another session's statement.
+    BackendCancelled {
+        pid: i32,
+        result: Result<bool, String>,
+    },
     /// Progress of the running plan, as the executor reports it.
     Exec(crate::engine::exec::Event),
     /// A line of progress from the running drift check or verify.

@@ -98,6 +98,10 @@ pub const HELP: &[(&str, &[Binding])] = &[
                 "switch between Cancel and Run in the confirmation pane",
             ),
             b("Ctrl-c", "cancel the running statement (rolls back)"),
+            b(
+                "K",
+                "while blocked: cancel the blocking session's statement (type its pid)",
+            ),
         ],
     ),
     (
@@ -196,6 +200,15 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
     if let Some(Overlay::Confirm(_)) = &app.overlay {
         return confirm_key(app, key);
     }
+    if let Some(Overlay::CancelBlocker(_)) = &app.overlay {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Close),
+            KeyCode::Enter => Some(Action::Open),
+            KeyCode::Backspace => Some(Action::ConfirmBackspace),
+            KeyCode::Char(c) => Some(Action::ConfirmChar(c)),
+            _ => None,
+        };
+    }
     if let Some(Overlay::Prompt(_)) = &app.overlay {
         return match key.code {
             KeyCode::Esc => Some(Action::Close),
@@ -242,6 +255,7 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('Y') => Action::Copy,
         KeyCode::Char('J') => Action::Journal,
         KeyCode::Char('w') => Action::SaveReport,
+        KeyCode::Char('K') => Action::CancelBlocker,
         KeyCode::Char('a') => Action::NewRevision,
         KeyCode::Char('m') => Action::MergeHeads,
         KeyCode::Char('s') => Action::StampSelected,

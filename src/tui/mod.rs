@@ -514,7 +514,26 @@ impl Workers {
                     let renderer = renderer_for(&ws, &settings, &url, &cache);
                     let result = prepare::prepare(&ws, &settings, &lint, &renderer, &steps)
                         .map_err(|e| e.to_string());
-                    let _ = tx.send(WorkerEvent::Prepared { steps, result });
+                    let scripts = result.as_ref().map(|p| p.scripts()).ok();
+                    let _ = tx.send(WorkerEvent::Prepared {
+                        steps: steps.clone(),
+                        result,
+                    });
+                    // Then the locks it will take, measured on a shadow database (cached by
+                    // the steps' SQL), and who on the target stands in their way.
+                    if let Some(scripts) = scripts {
+                        let cache = crate::engine::locks::trace_cache();
+                        let result = crate::engine::locks::report(
+                            &ws,
+                            &settings,
+                            &url,
+                            &scripts,
+                            cache.as_deref(),
+                            &Cancel::new(),
+                        )
+                        .map_err(|e| e.to_string());
+                        let _ = tx.send(WorkerEvent::Locks { steps, result });
+                    }
                 });
             }
             Effect::Execute {
@@ -586,6 +605,24 @@ impl Workers {
                     let alembic = AlembicCommand::new(&ws, &settings, &url);
                     let checked = crate::engine::alembic::check(&alembic);
                     let _ = tx.send(WorkerEvent::AlembicChecked(checked));
+                });
+            }
+            Effect::CancelBackend { pid } => {
+                let Some((settings, url)) = self.db.clone() else {
+                    return;
+                };
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let options = db::ConnectOptions {
+                        read_only: settings.read_only,
+                    };
+                    let result = match db::connect(&url, options).await {
+                        Ok(client) => db::locks::cancel_backend(&client, &url.url, pid)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = tx.send(WorkerEvent::BackendCancelled { pid, result });
                 });
             }
             // The event loop hands the terminal to the editor and writes copies itself.
@@ -919,6 +956,12 @@ async fn read_db(
                     if tx.send(WorkerEvent::Db(DbReport::Rows(rows))).is_err() {
                         return;
                     }
+                    // Best effort: a role that cannot read pg_locks just sees no notice.
+                    let running = db::locks::migration_in_progress(c, &url.url, &table)
+                        .await
+                        .ok()
+                        .flatten();
+                    let _ = tx.send(WorkerEvent::Db(DbReport::Migrating(running)));
                 }
                 Err(err) => {
                     tracing::warn!("database: {err}");

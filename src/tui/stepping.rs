@@ -19,6 +19,10 @@ pub struct Progress {
     pub done: usize,
     /// A cancel was asked for.
     pub cancelling: bool,
+    /// What the running statement waits for and who blocks it (the lock monitor's last word).
+    pub blocked: Option<String>,
+    /// Who blocks it (empty when nothing does).
+    pub blockers: Vec<crate::db::locks::Blocker>,
 }
 
 /// How a plan ended.

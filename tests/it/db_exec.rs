@@ -13,13 +13,13 @@ use common::gen::{self, GenRev, ProjectOpts};
 use common::pg;
 
 /// A project in a temp dir with an alembic-tui.yaml whose profile runs the venv's alembic.
-struct Sandbox {
+pub(crate) struct Sandbox {
     dir: tempfile::TempDir,
     data: tempfile::TempDir,
 }
 
 impl Sandbox {
-    fn new(revs: &[GenRev], opts: &ProjectOpts, profile_extra: &str) -> Sandbox {
+    pub(crate) fn new(revs: &[GenRev], opts: &ProjectOpts, profile_extra: &str) -> Sandbox {
         let dir = tempfile::tempdir().unwrap();
         gen::write_project_with(dir.path(), revs, opts).unwrap();
         std::fs::write(
@@ -36,11 +36,11 @@ impl Sandbox {
         }
     }
 
-    fn ini(&self) -> PathBuf {
+    pub(crate) fn ini(&self) -> PathBuf {
         self.dir.path().join("alembic.ini")
     }
 
-    fn cmd(&self, url: &str, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, url: &str, args: &[&str]) -> Command {
         let mut cmd = common::bin();
         cmd.arg("-c")
             .arg(self.ini())
@@ -52,13 +52,13 @@ impl Sandbox {
         cmd
     }
 
-    fn run(&self, url: &str, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, url: &str, args: &[&str]) -> Output {
         self.cmd(url, args).output().unwrap()
     }
 
     /// What the console would hold for this sandbox: the loaded project, the profile's settings,
     /// and `url` as if given with --url.
-    fn library(
+    pub(crate) fn library(
         &self,
         url: &str,
     ) -> (
@@ -91,7 +91,7 @@ impl Sandbox {
             .collect()
     }
 
-    fn journal_all(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn journal_all(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.data.path().join("journal.jsonl"))
             .unwrap_or_default()
             .lines()
@@ -114,7 +114,7 @@ impl Sandbox {
     }
 }
 
-fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
         out.status.code(),
@@ -154,7 +154,7 @@ fn schema(url: &str) -> Vec<String> {
         .collect()
 }
 
-fn version_rows(url: &str) -> Vec<String> {
+pub(crate) fn version_rows(url: &str) -> Vec<String> {
     let exists = pg::psql(url, "SELECT to_regclass('alembic_version')::text").unwrap();
     if exists[0].is_none() {
         return Vec::new();
@@ -223,7 +223,7 @@ fn two_hundred_revisions_up_and_down_match_alembic() {
 }
 
 /// A short history whose revisions we write by hand.
-fn revs(bodies: &[(&str, &[&str], &[&str])]) -> Vec<GenRev> {
+pub(crate) fn revs(bodies: &[(&str, &[&str], &[&str])]) -> Vec<GenRev> {
     let mut out: Vec<GenRev> = Vec::new();
     for (i, (id, up, down)) in bodies.iter().enumerate() {
         out.push(GenRev {
@@ -238,7 +238,7 @@ fn revs(bodies: &[(&str, &[&str], &[&str])]) -> Vec<GenRev> {
     out
 }
 
-fn table_exists(url: &str, table: &str) -> bool {
+pub(crate) fn table_exists(url: &str, table: &str) -> bool {
     pg::psql(url, &format!("SELECT to_regclass('{table}')::text")).unwrap()[0].is_some()
 }
 
@@ -333,11 +333,11 @@ fn a_plan_whose_rows_changed_since_it_was_made_does_not_start() {
 }
 
 /// Holds `LOCK TABLE … IN ACCESS EXCLUSIVE MODE` on another connection until dropped.
-struct LockHolder {
+pub(crate) struct LockHolder {
     release: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// The holding session's backend pid.
-    pid: i32,
+    pub(crate) pid: i32,
 }
 
 impl LockHolder {
@@ -350,7 +350,7 @@ impl LockHolder {
     }
 
     /// Runs `sql` on a session of its own and keeps the session (and what it took) until dropped.
-    fn holding(url: &str, sql: &str) -> LockHolder {
+    pub(crate) fn holding(url: &str, sql: &str) -> LockHolder {
         let (locked_tx, locked_rx) = std::sync::mpsc::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let (url, sql) = (url.to_owned(), sql.to_owned());
@@ -428,7 +428,7 @@ fn a_held_lock_fails_the_step_after_lock_timeout_and_rolls_it_back() {
         let waiting = pg::psql(
             &url,
             "SELECT l.pid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-             WHERE NOT l.granted AND a.application_name = 'alembic-tui' \
+             WHERE NOT l.granted AND a.application_name LIKE 'alembic-tui%' \
                AND l.relation = 't1'::regclass",
         )
         .unwrap();
@@ -458,13 +458,13 @@ fn a_held_lock_fails_the_step_after_lock_timeout_and_rolls_it_back() {
 }
 
 /// Waits until a backend of ours runs a statement containing `needle`.
-fn wait_for_statement(url: &str, needle: &str) {
+pub(crate) fn wait_for_statement(url: &str, needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let rows = pg::psql(
             url,
             &format!(
-                "SELECT pid::text FROM pg_stat_activity WHERE application_name = 'alembic-tui' \
+                "SELECT pid::text FROM pg_stat_activity WHERE application_name LIKE 'alembic-tui%' \
                  AND state = 'active' AND query LIKE '%{needle}%'"
             ),
         )
@@ -566,7 +566,7 @@ fn kill_9_mid_statement_leaves_the_database_as_it_was() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !pg::psql(
         &url,
-        "SELECT pid::text FROM pg_stat_activity WHERE application_name = 'alembic-tui'",
+        "SELECT pid::text FROM pg_stat_activity WHERE application_name LIKE 'alembic-tui%'",
     )
     .unwrap()
     .is_empty()

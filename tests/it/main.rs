@@ -7,6 +7,7 @@ mod cli_verify;
 mod common;
 mod db_current;
 mod db_exec;
+mod db_locks;
 mod db_schema;
 mod db_tls;
 mod differential_alembic;

@@ -492,6 +492,122 @@ fn execution_failure_shows_the_servers_words() {
 }
 
 #[test]
+fn the_confirmation_shows_each_statements_locks_and_who_is_in_the_way() {
+    use alembic_tui::db::locks::Blocker;
+    use alembic_tui::engine::locks::{LockReport, LockTaken, Preflight, StepLocks, Trace};
+    let mut h = Harness::new(140, 50);
+    h.db_at(&[AT_MERGE]).keys("u");
+    h.keys("2");
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("no confirmation pane: {:?}", h.app.note);
+    };
+    let steps = confirm.steps.clone();
+    let statements = confirm.prepared.as_ref().unwrap().steps[0]
+        .script
+        .statements()
+        .len();
+    assert!(h.screen().contains("tracing them on a shadow database"));
+    let mut per: Vec<Vec<LockTaken>> = vec![Vec::new(); statements];
+    per[0].push(LockTaken {
+        relation: "reporting.daily".to_owned(),
+        mode: "AccessExclusiveLock".to_owned(),
+        held_until_commit: true,
+    });
+    let report = LockReport {
+        trace: Trace {
+            steps: vec![StepLocks::Traced(per)],
+            cached: 0,
+        },
+        preflight: Preflight {
+            blockers: vec![Blocker {
+                pid: 4242,
+                user: "app".to_owned(),
+                application: "psql".to_owned(),
+                state: "idle in transaction".to_owned(),
+                xact_age_s: Some(12.0),
+                query: "select count(*) from reporting.daily".to_owned(),
+                may_cancel: false,
+            }],
+            missing: None,
+        },
+    };
+    h.act(Action::Worker(WorkerEvent::Locks {
+        steps,
+        result: Ok(report),
+    }));
+    let screen = h.screen();
+    assert!(
+        screen.contains("locks: AccessExclusiveLock on reporting.daily"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "pid 4242 (psql, idle in transaction 12 s: select count(*) from reporting.daily)"
+        ),
+        "{screen}"
+    );
+    assert!(!screen.contains("tracing them"), "{screen}");
+}
+
+#[test]
+fn a_blocked_step_names_its_blocker_and_cancelling_it_wants_the_pid_typed() {
+    use alembic_tui::db::locks::{Blocker, Wait};
+    use alembic_tui::tui::app::Effect;
+    let mut h = Harness::new(160, 40);
+    h.db_at(&[AT_MERGE]).keys("u2y");
+    assert!(h.app.running());
+    let blocker = |pid: i32, state: &str| Blocker {
+        pid,
+        user: "app".to_owned(),
+        application: "psql".to_owned(),
+        state: state.to_owned(),
+        xact_age_s: Some(12.0),
+        query: "select count(*) from reporting.daily".to_owned(),
+        may_cancel: true,
+    };
+    h.act(Action::Worker(WorkerEvent::Exec(exec::Event::Blocked {
+        waiting_for: Some(Wait {
+            mode: "AccessExclusiveLock".to_owned(),
+            relation: "reporting.daily".to_owned(),
+        }),
+        blocked_by: vec![blocker(77, "idle in transaction")],
+    })));
+    let screen = h.screen();
+    assert!(
+        screen.contains(" waiting for AccessExclusiveLock on reporting.daily — blocked by pid 77 (psql, idle in transaction 12 s: select count(*)"),
+        "{screen}"
+    );
+    // An idle transaction is not helped by a cancel: no offer, and the note says why.
+    h.keys("K");
+    assert!(h.app.overlay.is_none());
+    assert!(
+        h.app.note.as_deref().unwrap_or("").contains("does nothing"),
+        "{:?}",
+        h.app.note
+    );
+    h.act(Action::Worker(WorkerEvent::Exec(exec::Event::Blocked {
+        waiting_for: None,
+        blocked_by: vec![blocker(78, "active")],
+    })));
+    h.keys("K");
+    assert!(matches!(h.app.overlay, Some(Overlay::CancelBlocker(_))));
+    h.keys("7");
+    assert!(
+        h.app.update(Action::Open).is_empty(),
+        "a wrong pid cancels nothing"
+    );
+    h.keys("8");
+    let effects = h.app.update(Action::Open);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::CancelBackend { pid: 78 })),
+        "{effects:?}"
+    );
+    assert!(h.app.running(), "our own plan goes on");
+}
+
+#[test]
 fn a_late_render_for_another_plan_is_ignored() {
     let mut h = Harness::new(120, 40);
     h.db_at(&[AT_MERGE]);

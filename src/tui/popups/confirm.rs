@@ -12,6 +12,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::analysis::{Category, Rule};
+use crate::engine::locks::{LockReport, LockTaken, StepLocks};
 use crate::engine::prepare::{Gate, Prepared, PreparedStep};
 use crate::engine::script::{direction_word, StatementKind, StepBody, StepScript};
 use crate::graph::{Direction, Step};
@@ -59,6 +60,8 @@ pub struct Confirm {
     /// What has been typed of the database name (protected profiles).
     pub typed: String,
     pub scroll: usize,
+    /// The lock trace and pre-flight, once the engine answered (after `prepared`).
+    pub locks: Option<Result<LockReport, String>>,
 }
 
 /// What a key did to the popup, for the app to carry out.
@@ -113,6 +116,7 @@ impl Confirm {
             focus: Button::Cancel,
             typed: String::new(),
             scroll: 0,
+            locks: None,
         }
     }
 
@@ -310,6 +314,45 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
             Span::styled(note.as_str(), theme.warning),
         ]));
     }
+    if confirm.prepared.is_some() {
+        match &confirm.locks {
+            None => lines.push(Line::from(vec![
+                key("locks"),
+                Span::styled(
+                    format!(
+                        "{} tracing them on a shadow database…",
+                        widgets::spinner(app.ticks)
+                    ),
+                    theme.dim,
+                ),
+            ])),
+            Some(Err(e)) => lines.push(Line::from(vec![
+                key("locks"),
+                Span::styled(format!("not traced: {e}"), theme.warning),
+            ])),
+            Some(Ok(report)) => {
+                let p = &report.preflight;
+                if p.blockers.is_empty() {
+                    lines.push(Line::from(vec![
+                        key("pre-flight"),
+                        Span::styled("no session holds or waits for a conflicting lock", theme.ok),
+                    ]));
+                }
+                for b in &p.blockers {
+                    lines.push(Line::from(vec![
+                        key("in the way"),
+                        Span::styled(b.to_string(), theme.warning),
+                    ]));
+                }
+                if let Some(missing) = &p.missing {
+                    lines.push(Line::from(vec![
+                        key("pre-flight"),
+                        Span::styled(format!("incomplete: {missing}"), theme.warning),
+                    ]));
+                }
+            }
+        }
+    }
     if let Some(err) = &confirm.error {
         lines.push(Line::raw(""));
         for l in err.lines() {
@@ -364,6 +407,13 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
             ));
         }
         let script = &prepared.script;
+        let step_locks = match &confirm.locks {
+            Some(Ok(report)) => report.trace.steps.get(i),
+            _ => None,
+        };
+        if let Some(StepLocks::NotTraced(why)) = step_locks {
+            lines.push(Line::styled(format!("    locks: {why}"), theme.dim));
+        }
         match &script.body {
             StepBody::Sql(statements) if statements.is_empty() => {
                 lines.push(Line::styled("    (no statements)", theme.dim));
@@ -393,6 +443,11 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
                     let mut notes: Vec<(String, Style)> = Vec::new();
                     if st.autocommit {
                         notes.push(("runs alone in autocommit".to_owned(), theme.warning));
+                    }
+                    if let Some(StepLocks::Traced(per)) = step_locks {
+                        if let Some(text) = per.get(j).and_then(|l| locks_text(l)) {
+                            notes.push((text, theme.warning));
+                        }
                     }
                     match st.kind {
                         StatementKind::VersionTable {
@@ -444,6 +499,25 @@ fn body_lines<'a>(app: &'a App, confirm: &'a Confirm, theme: &Theme) -> Vec<Line
         }
     }
     lines
+}
+
+/// "locks: AccessExclusiveLock on t1, ShareLock on t2 (while it runs)".
+fn locks_text(locks: &[LockTaken]) -> Option<String> {
+    if locks.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = locks
+        .iter()
+        .map(|l| {
+            let until = if l.held_until_commit {
+                ""
+            } else {
+                " (while it runs)"
+            };
+            format!("{} on {}{until}", l.mode, l.relation)
+        })
+        .collect();
+    Some(format!("locks: {}", each.join(", ")))
 }
 
 fn rows(rows: &[String]) -> String {

@@ -40,6 +40,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Some(Overlay::Confirm(confirm)) => {
             crate::tui::popups::confirm::draw(frame, frame.area(), app, confirm, theme)
         }
+        Some(Overlay::CancelBlocker(popup)) => {
+            crate::tui::popups::cancel_blocker::draw(frame, frame.area(), popup, theme)
+        }
         Some(Overlay::Prompt(p)) => {
             crate::tui::popups::prompt::draw(frame, frame.area(), p, &app.target, theme)
         }

@@ -89,6 +89,9 @@ pub fn summary(app: &App) -> String {
             ));
         }
         DbState::Connected | DbState::NoUrl { .. } => {
+            if let Some(running) = &app.migrating {
+                parts.push(running.to_string());
+            }
             let rows = &app.view.rows;
             parts.push(match rows.as_slice() {
                 [] => "at base".to_owned(),
@@ -158,6 +161,17 @@ fn progress(app: &App) -> Option<String> {
     }
     if let Some((j, m)) = p.statement {
         parts.push(format!("statement {}/{m}", j + 1));
+    }
+    if let Some(blocked) = &p.blocked {
+        // The one line is cut at the right edge: who blocks us goes first.
+        let mut first = vec![blocked.clone()];
+        if p.blockers
+            .iter()
+            .any(|b| b.may_cancel && b.state == "active")
+        {
+            first.push("K cancels the blocker's statement".to_owned());
+        }
+        parts.splice(0..0, first);
     }
     let ms = app.ticks.saturating_sub(p.started_tick) * crate::tui::app::TICK_MS;
     parts.push(format!("{:.1}s", ms as f64 / 1000.0));
