@@ -43,6 +43,8 @@ pub enum Object {
     Column(String, String),
     Index(String),
     Constraint(String),
+    /// A type (`CREATE TYPE`, or an enum a created table brings with it).
+    Type(String),
 }
 
 /// Everything the classifier learned about a piece of SQL.
@@ -59,6 +61,8 @@ pub struct Facts {
     /// `ALTER TYPE t ADD VALUE 'v'` inside a transaction: (type, value) — using the value later
     /// in the same transaction fails.
     pub enum_values: Vec<(String, String)>,
+    /// Every `ALTER TYPE t ADD VALUE 'v'`, in or out of a transaction: (type, value).
+    pub added_values: Vec<(String, String)>,
 }
 
 impl Facts {
@@ -69,6 +73,7 @@ impl Facts {
         self.created.extend(other.created);
         self.dropped.extend(other.dropped);
         self.enum_values.extend(other.enum_values);
+        self.added_values.extend(other.added_values);
     }
 
     fn flag(&mut self, rule: Rule, message: String) {

@@ -3,6 +3,7 @@
 //! text, SQLAlchemy statements and what cannot be read.
 
 use crate::analysis::sql_rules::{self, DefaultKind};
+use crate::analysis::types::python_type_key;
 use crate::project::ops::{OpCall, Value};
 use crate::project::revision::Body;
 
@@ -12,8 +13,13 @@ pub(super) struct Column {
     pub(super) name: String,
     /// The type as written (`sa.String(50)`), for comparing drop + add pairs.
     pub(super) type_text: String,
+    /// The type's identity (`types::python_type_key`): `sa.String(50)` and `sa.VARCHAR(50)` agree.
+    pub(super) type_key: String,
     pub(super) not_null: bool,
     pub(super) default: DefaultKind,
+    /// The named enum type the column's type creates with its table (`sa.Enum(..., name=)`),
+    /// unless `create_type=False`.
+    pub(super) enum_type: Option<String>,
 }
 
 /// One call, its table resolved (batch calls take the enclosing `batch_alter_table`'s).
@@ -73,6 +79,11 @@ pub(super) enum Action {
         verb: &'static str,
         table: String,
         unbounded: bool,
+    },
+    /// A type created or dropped on the connection (`sa.Enum(name="mood").drop(op.get_bind())`).
+    TypeChange {
+        create: bool,
+        name: String,
     },
     /// `op.bulk_insert` or an `op.execute` argument we cannot read (a variable, an f-string).
     Data,
@@ -195,6 +206,7 @@ fn column(value: &Value) -> Option<Column> {
     };
     let type_value = args.get(1).or_else(|| keyword(kwargs, "type_"));
     let type_text = type_value.map(render).unwrap_or_default();
+    let type_key = type_value.map(python_type_key).unwrap_or_default();
     let primary_key = is_true(keyword(kwargs, "primary_key"));
     let nullable = keyword(kwargs, "nullable");
     let not_null = matches!(nullable, Some(Value::Bool(false)))
@@ -209,12 +221,33 @@ fn column(value: &Value) -> Option<Column> {
     } else {
         default_kind(keyword(kwargs, "server_default"))
     };
+    let enum_type = type_value.and_then(enum_type_name);
     Some(Column {
         name,
+        enum_type,
         type_text,
+        type_key,
         not_null,
         default,
     })
+}
+
+/// The name of the enum type a type expression creates (`sa.Enum("a", name="mood")`,
+/// `postgresql.ENUM(..., name="mood")`), unless it says `create_type=False`.
+fn enum_type_name(value: &Value) -> Option<String> {
+    let Value::Call { func, kwargs, .. } = value else {
+        return None;
+    };
+    let base = func.rsplit('.').next().unwrap_or(func);
+    if !base.eq_ignore_ascii_case("enum")
+        || matches!(keyword(kwargs, "create_type"), Some(Value::Bool(false)))
+    {
+        return None;
+    }
+    match keyword(kwargs, "name") {
+        Some(Value::Str(name)) => Some(name.clone()),
+        _ => None,
+    }
 }
 
 /// `t.update()…`, `sa.delete(t)…`, `t.insert()…` passed to `op.execute`.
@@ -337,7 +370,16 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
             old: table_name(call, 0, "old_table_name"),
             new: table_name(call, 1, "new_table_name"),
         },
-        "execute" => match positional(call, 0, "sqltext") {
+        "bind.create_type" | "bind.drop_type" => {
+            match call.args.first().and_then(enum_type_name_any) {
+                Some(name) => Action::TypeChange {
+                    create: name_is_create(call),
+                    name,
+                },
+                None => Action::Schema,
+            }
+        }
+        "execute" | "bind.execute" => match positional(call, 0, "sqltext") {
             Some(value) => match sql_text(value) {
                 Some(sql) => Action::Sql(sql),
                 None => data_expression(value).unwrap_or(Action::Data),
@@ -349,6 +391,21 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
         | "implementation_for" | "invoke" => Action::Nothing,
         _ => Action::Schema,
     }
+}
+
+/// The type a `.create(bind)` / `.drop(bind)` receiver names, `create_type=` notwithstanding.
+fn enum_type_name_any(value: &Value) -> Option<String> {
+    let Value::Call { kwargs, .. } = value else {
+        return None;
+    };
+    match keyword(kwargs, "name") {
+        Some(Value::Str(name)) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+fn name_is_create(call: &OpCall) -> bool {
+    call.name == "bind.create_type"
 }
 
 /// The actions of a body in order, with the call each came from.

@@ -47,6 +47,7 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
                         facts.dropped.push(Object::Table(object.clone()))
                     }
                     ObjectType::Index => facts.dropped.push(Object::Index(object.clone())),
+                    ObjectType::Type => facts.dropped.push(Object::Type(object.clone())),
                     _ => {}
                 }
                 // A table made earlier in the same revision holds nothing to lose.
@@ -123,6 +124,9 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
         Statement::AlterType(at) => {
             facts.schema = true;
             if let AlterTypeOperation::AddValue(add) = &at.operation {
+                facts
+                    .added_values
+                    .push((bare(&at.name), add.value.value.clone()));
                 enum_add_value(&mut facts, &display(&at.name), &add.value.value, ctx);
             }
         }
@@ -134,6 +138,10 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
             | SetExpr::Merge(inner) => return classify(inner, ctx),
             _ => {}
         },
+        Statement::CreateType { name, .. } => {
+            facts.schema = true;
+            facts.created.push(Object::Type(bare(name)));
+        }
         Statement::Set(_)
         | Statement::StartTransaction { .. }
         | Statement::Commit { .. }
