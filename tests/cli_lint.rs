@@ -212,7 +212,9 @@ fn suppressed_findings_are_listed_with_their_reason_and_do_not_fail() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("error drop-table [r1 upgrade] drops table t (suppressed: only test data left in it)"),
+        text.contains(
+            "error drop-table [r1 upgrade] drops table t (suppressed: only test data left in it)"
+        ),
         "{text}"
     );
 }

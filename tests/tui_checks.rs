@@ -200,6 +200,7 @@ fn a_downgrade_that_forgets_an_index_is_marked_and_named() {
             error: None,
         }],
         not_verified: Vec::new(),
+        excluded: 0,
     };
     app.update(Action::Worker(WorkerEvent::Verified {
         revision: INDEX_REV.to_owned(),

@@ -148,6 +148,15 @@ pub fn drift_report(report: &DriftReport) -> Report {
             report.steps
         ),
     )];
+    if report.excluded > 0 {
+        lines.push((
+            Tone::Plain,
+            format!(
+                "{} difference(s) in objects excluded by the config's drift: section not shown",
+                report.excluded
+            ),
+        ));
+    }
     if report.differences.is_empty() {
         lines.push((
             Tone::Good,
@@ -222,6 +231,15 @@ pub fn verify_report(report: &VerifyReport, revision: &str) -> Report {
             }
         }
         (Verdict::Problems(_), None) => {}
+    }
+    if report.excluded > 0 {
+        lines.push((
+            Tone::Plain,
+            format!(
+                "{} difference(s) in objects excluded by the config's drift: section not shown",
+                report.excluded
+            ),
+        ));
     }
     Report {
         title: format!("verify {}", short(revision)),
