@@ -33,7 +33,7 @@ fn project() -> (tempfile::TempDir, PathBuf) {
             rev(
                 "r1",
                 &[],
-                &["op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True))"],
+                &["op.create_table('t', sa.Column('id', sa.BigInteger(), sa.Identity(), primary_key=True))"],
                 &["op.drop_table('t')"],
             ),
             rev(

@@ -59,6 +59,8 @@ pub enum Category {
     Destructive,
     Locking,
     Review,
+    /// Column types that cost later (overflow, time zones, padding): info or warning.
+    Design,
 }
 
 macro_rules! rules {
@@ -100,6 +102,7 @@ rules! {
     DropTable = "drop-table", Destructive, Error;
     DropColumn = "drop-column", Destructive, Error;
     DropSchema = "drop-schema", Destructive, Error;
+    DropDatabase = "drop-database", Destructive, Error;
     DropType = "drop-type", Destructive, Error;
     DropSequence = "drop-sequence", Destructive, Error;
     DropView = "drop-view", Destructive, Error;
@@ -125,7 +128,13 @@ rules! {
     MixedSchemaAndData = "mixed-schema-and-data", Review, Warning;
     RenameColumn = "rename-column", Review, Warning;
     RenameTable = "rename-table", Review, Warning;
+    TransactionNesting = "transaction-nesting", Review, Error;
+    PreferRobustStmts = "prefer-robust-stmts", Review, Warning;
     EditedAfterApply = "edited-after-apply", Review, Error;
+    BanCharField = "ban-char-field", Design, Warning;
+    PreferBigint = "prefer-bigint", Design, Info;
+    PreferIdentity = "prefer-identity", Design, Info;
+    PreferTimestamptz = "prefer-timestamptz", Design, Info;
 }
 
 impl Rule {

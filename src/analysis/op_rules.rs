@@ -108,8 +108,33 @@ fn lint_body(
         let mut schema = true;
         let mut data = false;
         match &action {
-            Action::CreateTable { table, columns } => {
+            Action::CreateTable {
+                table,
+                columns,
+                primary_key,
+            } => {
                 created_tables.insert(bare(table));
+                // SQLAlchemy makes a lone integer primary key column SERIAL on PostgreSQL.
+                let serial_column = match primary_key.as_slice() {
+                    [one] => columns.iter().find(|c| {
+                        c.name == *one
+                            && c.may_be_serial
+                            && matches!(c.type_key.as_str(), "INTEGER" | "BIGINT" | "SMALLINT")
+                    }),
+                    _ => None,
+                };
+                for c in columns {
+                    let serial = serial_column.is_some_and(|s| s.name == c.name);
+                    for (rule, message) in sql_rules::type_verdicts(
+                        &bare(table),
+                        &c.name,
+                        &c.type_key,
+                        serial,
+                        &c.type_text,
+                    ) {
+                        emit(out, rule, message);
+                    }
+                }
                 summary
                     .created
                     .push((Object::Table(bare(table)), None, call.line));
@@ -176,6 +201,15 @@ fn lint_body(
                         message.replacen(&format!(" {t}."), &format!(" {table}."), 1),
                     );
                 }
+                for (rule, message) in sql_rules::type_verdicts(
+                    &t,
+                    &column.name,
+                    &column.type_key,
+                    false,
+                    &column.type_text,
+                ) {
+                    emit(out, rule, message);
+                }
                 added_columns.insert((t, column.name.clone()));
             }
             Action::DropColumn { table, column } => {
@@ -209,6 +243,7 @@ fn lint_body(
                 column,
                 set_not_null,
                 type_text,
+                type_key,
                 new_name,
             } => {
                 let new_here =
@@ -232,6 +267,12 @@ fn lint_body(
                         Rule::AlterColumnType,
                         sql_rules::alter_type_message(table, column, ty),
                     );
+                    let key = type_key.as_deref().unwrap_or_default();
+                    for (rule, message) in
+                        sql_rules::type_verdicts(&bare(table), column, key, false, ty)
+                    {
+                        emit(out, rule, message);
+                    }
                 }
                 if let Some(new) = new_name {
                     emit(
@@ -245,7 +286,13 @@ fn lint_body(
                 name,
                 table,
                 concurrently,
+                if_not_exists,
             } => {
+                if let Some((rule, message)) =
+                    sql_rules::robust_verdict("creates", name, *if_not_exists, &ctx)
+                {
+                    emit(out, rule, message);
+                }
                 summary
                     .created
                     .push((Object::Index(name.clone()), Some(bare(table)), call.line));
@@ -263,7 +310,13 @@ fn lint_body(
                 name,
                 table,
                 concurrently,
+                if_exists,
             } => {
+                if let Some((rule, message)) =
+                    sql_rules::robust_verdict("drops", name, *if_exists, &ctx)
+                {
+                    emit(out, rule, message);
+                }
                 summary.dropped.push((
                     Object::Index(name.clone()),
                     table.as_deref().map(bare),

@@ -209,7 +209,7 @@ pub fn review(
                 out.push(StatementFlag {
                     mark: match flag.rule.category() {
                         Category::Destructive => Mark::Destructive,
-                        Category::Locking | Category::Review => Mark::Caution,
+                        Category::Locking | Category::Review | Category::Design => Mark::Caution,
                     },
                     reason: format!("{}: {}", flag.rule.id(), flag.reason),
                 });

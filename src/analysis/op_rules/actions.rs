@@ -20,6 +20,12 @@ pub(super) struct Column {
     /// The named enum type the column's type creates with its table (`sa.Enum(..., name=)`),
     /// unless `create_type=False`.
     pub(super) enum_type: Option<String>,
+    /// `primary_key=True`.
+    pub(super) primary_key: bool,
+    /// Filled by PostgreSQL as a serial type would be if it is the table's autoincrement
+    /// column: no `sa.Identity()` / `sa.Sequence()`, no `server_default`, `autoincrement` not
+    /// False.
+    pub(super) may_be_serial: bool,
 }
 
 /// One call, its table resolved (batch calls take the enclosing `batch_alter_table`'s).
@@ -28,6 +34,8 @@ pub(super) enum Action {
     CreateTable {
         table: String,
         columns: Vec<Column>,
+        /// The columns of its primary key (`primary_key=True` or `sa.PrimaryKeyConstraint`).
+        primary_key: Vec<String>,
     },
     DropTable {
         table: String,
@@ -45,17 +53,21 @@ pub(super) enum Action {
         column: String,
         set_not_null: bool,
         type_text: Option<String>,
+        /// The new type's identity (`types::python_type_key`).
+        type_key: Option<String>,
         new_name: Option<String>,
     },
     CreateIndex {
         name: String,
         table: String,
         concurrently: bool,
+        if_not_exists: bool,
     },
     DropIndex {
         name: String,
         table: Option<String>,
         concurrently: bool,
+        if_exists: bool,
     },
     AddConstraint {
         kind: ConstraintKind,
@@ -222,7 +234,12 @@ fn column(value: &Value) -> Option<Column> {
         default_kind(keyword(kwargs, "server_default"))
     };
     let enum_type = type_value.and_then(enum_type_name);
+    let may_be_serial = !generated
+        && keyword(kwargs, "server_default").is_none_or(|v| *v == Value::None)
+        && !matches!(keyword(kwargs, "autoincrement"), Some(Value::Bool(false)));
     Some(Column {
+        primary_key,
+        may_be_serial,
         name,
         enum_type,
         type_text,
@@ -300,10 +317,26 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
     };
     let kw = |name: &str| keyword(&call.kwargs, name);
     match name {
-        "create_table" if !batch => Action::CreateTable {
-            table: table_name(call, 0, "table_name"),
-            columns: call.args.iter().skip(1).filter_map(column).collect(),
-        },
+        "create_table" if !batch => {
+            let columns: Vec<Column> = call.args.iter().skip(1).filter_map(column).collect();
+            let mut primary_key: Vec<String> = columns
+                .iter()
+                .filter(|c| c.primary_key)
+                .map(|c| c.name.clone())
+                .collect();
+            for arg in call.args.iter().skip(1) {
+                if let Value::Call { func, args, .. } = arg {
+                    if func.ends_with("PrimaryKeyConstraint") {
+                        primary_key.extend(args.iter().filter_map(|a| string(Some(a))));
+                    }
+                }
+            }
+            Action::CreateTable {
+                table: table_name(call, 0, "table_name"),
+                columns,
+                primary_key,
+            }
+        }
         "drop_table" if !batch => Action::DropTable {
             table: table_name(call, 0, "table_name"),
         },
@@ -323,12 +356,16 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
             column: string(positional(call, shift, "column_name")).unwrap_or_else(|| "?".into()),
             set_not_null: matches!(kw("nullable"), Some(Value::Bool(false))),
             type_text: kw("type_").filter(|v| **v != Value::None).map(render),
+            type_key: kw("type_")
+                .filter(|v| **v != Value::None)
+                .map(python_type_key),
             new_name: string(kw("new_column_name")),
         },
         "create_index" => Action::CreateIndex {
             name: string(positional(call, 0, "index_name")).unwrap_or_else(|| "?".into()),
             table: table_at(1, "table_name"),
             concurrently: is_true(kw("postgresql_concurrently")),
+            if_not_exists: is_true(kw("if_not_exists")),
         },
         "drop_index" => Action::DropIndex {
             name: string(positional(call, 0, "index_name")).unwrap_or_else(|| "?".into()),
@@ -338,6 +375,7 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
                 string(positional(call, 1, "table_name"))
             },
             concurrently: is_true(kw("postgresql_concurrently")),
+            if_exists: is_true(kw("if_exists")),
         },
         "create_foreign_key"
         | "create_check_constraint"
