@@ -486,6 +486,8 @@ pub(crate) fn type_verdicts(
     shown: &str,
 ) -> Vec<(Rule, String)> {
     let mut out = Vec::new();
+    // An array's elements have the same problems as a column of their type.
+    let key = key.trim_end_matches("[]");
     if serial {
         out.push((
             Rule::PreferIdentity,
