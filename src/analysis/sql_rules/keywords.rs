@@ -490,10 +490,6 @@ fn alter_table_clause(
                 let (column, _) = w.name();
                 let rest = w.rest();
                 let type_word = rest.first().map(|t| t.word.as_str()).unwrap_or_default();
-                let base = rest.first().map_or(0, |t| t.depth);
-                for (rule, message) in sql_type_verdicts(table, &column, &type_text(rest, base)) {
-                    facts.flag(rule, message);
-                }
                 let not_null = rest.windows(2).any(|p| {
                     (p[0].word == "NOT" && p[1].word == "NULL")
                         || (p[0].word == "PRIMARY" && p[1].word == "KEY")
@@ -525,6 +521,10 @@ fn alter_table_clause(
                     .push(Object::Column(table.to_owned(), column.clone()));
                 for (rule, message) in add_column_verdicts(table, &column, not_null, &default, ctx)
                 {
+                    facts.flag(rule, message);
+                }
+                let base = rest.first().map_or(0, |t| t.depth);
+                for (rule, message) in sql_type_verdicts(table, &column, &type_text(rest, base)) {
                     facts.flag(rule, message);
                 }
                 None
