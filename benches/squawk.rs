@@ -125,8 +125,10 @@ fn bench(c: &mut Criterion) {
         files.len(),
         files
             .iter()
-            .map(|f| sql_split::split(&std::fs::read_to_string(f).unwrap_or_default())
-                .map_or(0, |s| s.len()))
+            .map(
+                |f| sql_split::split(&std::fs::read_to_string(f).unwrap_or_default())
+                    .map_or(0, |s| s.len())
+            )
             .sum::<usize>()
     );
 

@@ -119,7 +119,7 @@ impl DriftFilter {
             (_, None) => split(&d.name),
         };
         if let Some(include) = &self.include_schemas {
-            if !include.iter().any(|s| *s == schema) {
+            if !include.contains(&schema) {
                 return true;
             }
         }
