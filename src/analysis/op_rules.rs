@@ -21,6 +21,9 @@ struct Summary {
     data_line: Option<usize>,
     /// `op.execute` with SQL we could not read: comparisons with the other body are off.
     opaque: bool,
+    /// A type created or dropped on the connection through a variable we cannot resolve
+    /// (`mood.drop(op.get_bind())`): type comparisons with the other body are off.
+    types_opaque: bool,
     created: Vec<(Object, Option<String>, usize)>,
     dropped: Vec<(Object, Option<String>, usize)>,
     /// Columns with their declared types, of created tables and added columns.
@@ -480,7 +483,11 @@ fn lint_body(
                     summary.dropped.push((object, None, call.line));
                 }
             }
-            Action::Schema => {}
+            Action::Schema => {
+                if call.name.starts_with("bind.") {
+                    summary.types_opaque = true;
+                }
+            }
             Action::Nothing => schema = false,
         }
         if schema {

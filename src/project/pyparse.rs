@@ -385,7 +385,7 @@ impl<'a> Visitor<'a> for OpCollector<'_> {
                 let bind_call = if method == "execute" && on_bind(&attr.value) {
                     Some(("bind.execute", positional(&call.arguments, self.source)))
                 } else if matches!(method, "create" | "drop")
-                    && matches!(attr.value.as_ref(), Expr::Call(_))
+                    && matches!(attr.value.as_ref(), Expr::Call(_) | Expr::Name(_))
                     && call.arguments.args.first().is_some_and(on_bind)
                 {
                     let name = if method == "create" {

@@ -408,15 +408,13 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
             old: table_name(call, 0, "old_table_name"),
             new: table_name(call, 1, "new_table_name"),
         },
-        "bind.create_type" | "bind.drop_type" => {
-            match call.args.first().and_then(enum_type_name_any) {
-                Some(name) => Action::TypeChange {
-                    create: name_is_create(call),
-                    name,
-                },
-                None => Action::Schema,
-            }
-        }
+        "bind.create_type" | "bind.drop_type" => match call.args.first().and_then(type_name) {
+            Some(name) => Action::TypeChange {
+                create: call.name == "bind.create_type",
+                name,
+            },
+            None => Action::Schema,
+        },
         "execute" | "bind.execute" => match positional(call, 0, "sqltext") {
             Some(value) => match sql_text(value) {
                 Some(sql) => Action::Sql(sql),
@@ -432,7 +430,7 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
 }
 
 /// The type a `.create(bind)` / `.drop(bind)` receiver names, `create_type=` notwithstanding.
-fn enum_type_name_any(value: &Value) -> Option<String> {
+fn type_name(value: &Value) -> Option<String> {
     let Value::Call { kwargs, .. } = value else {
         return None;
     };
@@ -440,10 +438,6 @@ fn enum_type_name_any(value: &Value) -> Option<String> {
         Some(Value::Str(name)) => Some(name.clone()),
         _ => None,
     }
-}
-
-fn name_is_create(call: &OpCall) -> bool {
-    call.name == "bind.create_type"
 }
 
 /// The actions of a body in order, with the call each came from.

@@ -52,13 +52,16 @@ pub(super) fn mismatches(
     down_line: usize,
     out: &mut Vec<RawFinding>,
 ) {
+    let types_opaque = up.types_opaque || down.types_opaque;
+    let skip =
+        |object: &Object| unnamed(object) || (types_opaque && matches!(object, Object::Type(_)));
     for (source, target, verb, missing) in [
         (&up.created, &down.dropped, "creates", "does not drop it"),
         (&up.dropped, &down.created, "drops", "does not re-create it"),
     ] {
         for (object, table, _) in source {
-            // Constraints without a name cannot be matched.
-            if unnamed(object) {
+            // Constraints without a name cannot be matched, nor types behind a variable.
+            if skip(object) {
                 continue;
             }
             if !has(target, object, table) {
@@ -113,7 +116,7 @@ pub(super) fn mismatches(
     ] {
         for (object, table, line) in list {
             // A type a re-created table brings along is not a creation of its own.
-            if unnamed(object) || (matches!(object, Object::Type(_)) && table.is_some()) {
+            if skip(object) || (matches!(object, Object::Type(_)) && table.is_some()) {
                 continue;
             }
             if !has(other, object, table) {
