@@ -5,19 +5,20 @@
 //! Needs `ALEMBIC_TUI_PYTHON` (a venv with alembic and squawk-cli).
 //! Run: `cargo bench --bench squawk -- --noplot`.
 
-#[path = "../tests/common/gen.rs"]
+#[path = "../tests/it/common/gen.rs"]
 mod gen;
-#[path = "../tests/common/squawk.rs"]
+#[path = "../tests/it/common/squawk.rs"]
 mod squawk;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use alembic_tui::analysis::{sql_split, LintOptions, StepReview};
-use alembic_tui::cli::commands::Workspace;
 use alembic_tui::config::{self, ProfileFile, Settings};
+use alembic_tui::engine::render::Renderer;
+use alembic_tui::engine::script::{StatementKind, StepBody};
 use alembic_tui::project;
-use alembic_tui::render::{Renderer, StatementKind, StepBody};
+use alembic_tui::workspace::Workspace;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 /// `executable_project`'s history (branches and merges alembic can plan from base) with bodies

@@ -3,7 +3,6 @@
 
 pub mod diff;
 pub mod exclude;
-pub mod exec;
 pub mod introspect;
 pub mod pool;
 pub mod shadow;

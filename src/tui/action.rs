@@ -13,6 +13,12 @@ pub enum Action {
     PageDown,
     Top,
     Bottom,
+    /// `c`: to the database's revision (the next one on each press when it has several rows).
+    JumpCurrent,
+    /// `p`: to the next pending step (the first step of `upgrade heads`).
+    JumpPending,
+    /// `H`: to a head (the next one on each press).
+    JumpHead,
     /// Cycle the focused pane.
     FocusNext,
     FocusPrev,
@@ -31,6 +37,14 @@ pub enum Action {
     /// `n` / `N`: next and previous search match.
     SearchNext(bool),
     Refresh,
+    /// `a`: a new revision (`alembic revision -m`, optionally `--autogenerate`).
+    NewRevision,
+    /// `m`: merge the heads (`alembic merge -m … heads`).
+    MergeHeads,
+    /// `s`: stamp the selected revision (version table only, journaled).
+    StampSelected,
+    /// `e`: open the selected revision's file in `$EDITOR`, then read the project again.
+    EditSelected,
     /// `u` / `d`: one step up or down.
     StepUp,
     StepDown,
@@ -66,4 +80,7 @@ pub enum Action {
     },
     Tick,
     Worker(WorkerEvent),
+    /// Text the terminal delivered as a paste (bracketed paste): text for the focused field,
+    /// never keys — a pasted `u⏎` must not open and confirm a plan.
+    Paste(String),
 }

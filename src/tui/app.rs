@@ -10,16 +10,18 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use crate::analysis::Finding;
-use crate::cli::commands::Workspace;
-use crate::db::exec;
+use crate::engine::exec;
+use crate::engine::script::StepScript;
 use crate::graph::{Direction, Step};
-use crate::render::StepScript;
 use crate::tui::action::Action;
 use crate::tui::event::{BodyKey, DbReport, Loaded, Part, SqlReport, WorkerEvent};
 use crate::tui::highlight::Lang;
 use crate::tui::layout::{self, Areas};
 use crate::tui::model::{DbView, Model};
-use crate::tui::stepping::{self, Button, Confirm, Outcome, Progress};
+use crate::tui::popups::confirm::{Answer, Confirm};
+use crate::tui::popups::prompt::{self, Prompt, Purpose};
+use crate::tui::stepping::{self, Outcome, Progress};
+use crate::workspace::Workspace;
 
 /// Milliseconds between ticks: the event loop ticks this often, and elapsed times on screen are
 /// counted in ticks so the app never reads a clock.
@@ -84,6 +86,8 @@ pub enum Overlay {
     Menu(Menu),
     /// The plan to review before anything runs.
     Confirm(Box<Confirm>),
+    /// One line of text for the developer's loop (a message, a stamp's confirmation).
+    Prompt(Prompt),
     /// What a drift check or a verify found, scrollable.
     Report {
         report: crate::tui::checks::Report,
@@ -116,6 +120,8 @@ pub enum Choice {
     StepUpTo(String),
     /// One step down on the branch of this version-table row.
     StepDownFrom(String),
+    /// Kept in the list so the digits stay put, but nothing to do: says why.
+    Nothing(String),
 }
 
 /// A side effect for the event loop to carry out; results come back as `WorkerEvent`s.
@@ -143,6 +149,14 @@ pub enum Effect {
         ws: Loaded,
         steps: Vec<Step>,
     },
+    /// The developer's loop through the alembic command: a new revision, a merge, a stamp.
+    Develop {
+        ws: Loaded,
+        purpose: Purpose,
+        text: String,
+    },
+    /// Open this file in `$EDITOR` (the terminal is handed over), then read the project again.
+    Edit(std::path::PathBuf),
     /// Run the confirmed scripts through the executor.
     Execute {
         ws: Loaded,
@@ -185,6 +199,8 @@ pub enum Level {
 
 /// The whole state of the console.
 pub struct App {
+    /// A file alembic just generated: selected once the reload that reads it arrives.
+    pub select_after_reload: Option<std::path::PathBuf>,
     pub ws: Arc<Workspace>,
     pub model: Model,
     pub target: Target,
@@ -203,6 +219,10 @@ pub struct App {
     /// The search being typed, when the prompt is open.
     pub search: Option<String>,
     pub last_search: Option<String>,
+    /// The rows the search being typed (or the last one) matches, highlighted in the graph.
+    pub search_matches: HashSet<usize>,
+    /// Where the selection was when `/` was pressed: typing searches onward from there.
+    pub search_origin: usize,
     pub overlay: Option<Overlay>,
     /// Highlighted bodies by revision and tab.
     pub bodies: HashMap<BodyKey, Vec<Line<'static>>>,
@@ -258,6 +278,8 @@ impl App {
             log_scroll: 0,
             search: None,
             last_search: None,
+            search_matches: HashSet::new(),
+            search_origin: 0,
             overlay: None,
             bodies: HashMap::new(),
             requested: HashSet::new(),
@@ -275,6 +297,7 @@ impl App {
             generation: 0,
             sql_generation: 0,
             quitting: false,
+            select_after_reload: None,
         };
         if app.model.rows.is_empty() {
             app.note = Some("this project has no revisions yet".to_owned());
@@ -386,10 +409,14 @@ impl App {
                 self.keep_visible();
             }
             Action::Worker(event) => self.on_worker(event, &mut effects),
+            Action::Paste(text) => self.on_paste(&text, &mut effects),
             Action::Close => self.on_close(),
             _ if self.search.is_some() => self.on_search_key(action, &mut effects),
             _ if matches!(self.overlay, Some(Overlay::Confirm(_))) => {
                 self.on_confirm_key(action, &mut effects)
+            }
+            _ if matches!(self.overlay, Some(Overlay::Prompt(_))) => {
+                self.on_prompt_key(action, &mut effects)
             }
             _ if self.overlay.is_some() => self.on_overlay_key(action, &mut effects),
             other => self.on_key(other, &mut effects),
@@ -397,11 +424,36 @@ impl App {
         effects
     }
 
+    /// A paste is text for the field that has focus (the search, the database name a protected
+    /// profile asks for) without its line breaks; anywhere else it is dropped, never read as keys.
+    fn on_paste(&mut self, text: &str, effects: &mut Vec<Effect>) {
+        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        if self.search.is_some() {
+            for c in clean.chars() {
+                self.on_search_key(Action::SearchChar(c), effects);
+            }
+        } else if let Some(Overlay::Prompt(p)) = self.overlay.as_mut() {
+            p.paste(&clean);
+        } else if let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() {
+            if self.target.protected {
+                confirm.typed.push_str(&clean);
+            } else {
+                self.note = Some("pasted text ignored: a paste never confirms a plan".to_owned());
+            }
+        } else {
+            self.note = Some("pasted text ignored: a paste is never a command".to_owned());
+        }
+    }
+
     fn on_close(&mut self) {
         if self.search.take().is_some() {
+            self.search_matches.clear();
             return;
         }
-        self.overlay = None;
+        if self.overlay.take().is_none() {
+            // Esc with nothing open: the highlighted matches go too.
+            self.search_matches.clear();
+        }
     }
 
     fn on_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
@@ -411,12 +463,32 @@ impl App {
             Action::PageDown => self.move_focused(self.page() as i64, effects),
             Action::Top => self.move_focused(i64::MIN / 2, effects),
             Action::Bottom => self.move_focused(i64::MAX / 2, effects),
+            Action::JumpCurrent => {
+                let rows = self.view.rows.clone();
+                self.jump_among(
+                    &rows,
+                    "the database is at base: no revision to show",
+                    effects,
+                )
+            }
+            Action::JumpPending => match self.view.pending.first().map(|s| s.revision.clone()) {
+                Some(next) => self.jump_among(&[next], "", effects),
+                None => self.note = Some("nothing pending".to_owned()),
+            },
+            Action::JumpHead => {
+                let heads: Vec<String> =
+                    self.ws.map.heads().into_iter().map(str::to_owned).collect();
+                self.jump_among(&heads, "no heads", effects)
+            }
             Action::FocusNext => self.cycle_focus(true),
             Action::FocusPrev => self.cycle_focus(false),
             Action::TabLeft => self.switch_tab(-1, effects),
             Action::TabRight => self.switch_tab(1, effects),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
-            Action::SearchStart => self.search = Some(String::new()),
+            Action::SearchStart => {
+                self.search = Some(String::new());
+                self.search_origin = self.selected;
+            }
             Action::SearchNext(forward) => self.search_again(forward, effects),
             Action::Refresh => {
                 effects.push(Effect::Reload);
@@ -440,6 +512,36 @@ impl App {
             }
             Action::StepUp => self.step_up(effects),
             Action::StepDown => self.step_down(effects),
+            Action::NewRevision => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::NewRevision {
+                    autogenerate: false,
+                })))
+            }
+            Action::MergeHeads if self.ws.map.heads().len() < 2 => {
+                self.note = Some("one head: nothing to merge".to_owned())
+            }
+            Action::MergeHeads => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::MergeHeads)))
+            }
+            Action::StampSelected => {
+                let rows = self.rows_for_stepping();
+                if let (Some(rows), Some(row)) = (rows, self.model.rows.get(self.selected)) {
+                    self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::Stamp {
+                        revision: row.id.clone(),
+                        rows,
+                    })));
+                }
+            }
+            Action::EditSelected => {
+                if let Some(rev) = self
+                    .model
+                    .rows
+                    .get(self.selected)
+                    .and_then(|r| self.ws.project.revisions.get(r.revision))
+                {
+                    effects.push(Effect::Edit(rev.path.clone()));
+                }
+            }
             Action::UpgradeToSelected | Action::DowngradeToSelected => {
                 let direction = if matches!(action, Action::UpgradeToSelected) {
                     Direction::Upgrade
@@ -562,35 +664,81 @@ impl App {
         }
     }
 
+    /// Graph order (newest first, as drawn): menus list branches in it, so a digit keeps naming
+    /// the same branch from one press to the next.
+    fn in_graph_order(&self, mut ids: Vec<String>) -> Vec<String> {
+        ids.sort_by_key(|id| self.model.position(id).unwrap_or(usize::MAX));
+        ids
+    }
+
+    /// ` (label, …)` for a revision that carries branch labels, declared or inherited.
+    fn labels_of(&self, id: &str) -> String {
+        match self.ws.map.get(id).map(|n| self.ws.map.branch_labels(n)) {
+            Some(labels) if !labels.is_empty() => format!(" ({})", labels.join(", ")),
+            _ => String::new(),
+        }
+    }
+
     fn step_up(&mut self, effects: &mut Vec<Effect>) {
         let Some(rows) = self.rows_for_stepping() else {
             return;
         };
-        let mut heads = stepping::heads_with_pending(&self.ws, &rows);
-        // Heads whose next step is the same revision need no choice.
-        let mut firsts = std::collections::HashSet::new();
-        heads.retain(|h| {
-            let first = stepping::one_step_up(&self.ws, &rows, h)
-                .ok()
-                .and_then(|s| s.first().map(|s| s.revision.clone()));
-            firsts.insert(first)
-        });
-        match heads.as_slice() {
-            [] => self.note = Some("up to date: nothing to upgrade".to_owned()),
-            [head] => {
-                let head = head.clone();
+        // Every head, always, in graph order: one that is up to date stays in the menu (and
+        // says so) so the digits of the others do not move.
+        let heads =
+            self.in_graph_order(self.ws.map.heads().into_iter().map(str::to_owned).collect());
+        let next: Vec<(String, Option<Step>)> = heads
+            .into_iter()
+            .map(|h| {
+                let first = stepping::one_step_up(&self.ws, &rows, &h)
+                    .ok()
+                    .and_then(|s| s.into_iter().next());
+                (h, first)
+            })
+            .collect();
+        let mut firsts: Vec<&str> = next
+            .iter()
+            .filter_map(|(_, s)| s.as_ref().map(|s| s.revision.as_str()))
+            .collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        match firsts.len() {
+            0 => self.note = Some("up to date: nothing to upgrade".to_owned()),
+            // Heads whose next step is the same revision need no choice.
+            1 => {
+                let Some(head) = next
+                    .iter()
+                    .find(|(_, s)| s.is_some())
+                    .map(|(h, _)| h.clone())
+                else {
+                    return;
+                };
                 self.confirm_plan(
                     "upgrade one step".to_owned(),
                     stepping::one_step_up(&self.ws, &rows, &head),
                     effects,
                 );
             }
-            many => {
-                let items = many
+            _ => {
+                let items = next
                     .iter()
-                    .map(|h| MenuItem {
-                        label: format!("towards {}", self.describe(h)),
-                        choice: Choice::StepUpTo(h.clone()),
+                    .map(|(head, first)| match first {
+                        Some(step) => MenuItem {
+                            label: format!(
+                                "towards {}{}: next {}",
+                                short(head),
+                                self.labels_of(head),
+                                self.describe(&step.revision)
+                            ),
+                            choice: Choice::StepUpTo(head.clone()),
+                        },
+                        None => MenuItem {
+                            label: format!("{}{}: up to date", short(head), self.labels_of(head)),
+                            choice: Choice::Nothing(format!(
+                                "{} is up to date: nothing to upgrade on that branch",
+                                short(head)
+                            )),
+                        },
                     })
                     .collect();
                 self.overlay = Some(Overlay::Menu(Menu {
@@ -617,11 +765,33 @@ impl App {
                 );
             }
             many => {
-                let items = many
+                // Graph order, not the version table's physical row order (which changes as
+                // rows are updated).
+                let items = self
+                    .in_graph_order(many.to_vec())
                     .iter()
-                    .map(|r| MenuItem {
-                        label: format!("from {}", self.describe(r)),
-                        choice: Choice::StepDownFrom(r.clone()),
+                    .map(|r| {
+                        let to = stepping::one_step_down(&self.ws, &rows, r)
+                            .ok()
+                            .and_then(|s| s.into_iter().next())
+                            .map(|s| {
+                                let after: Vec<&str> =
+                                    s.heads_after.iter().map(|h| short(h)).collect();
+                                if after.is_empty() {
+                                    "base".to_owned()
+                                } else {
+                                    after.join(", ")
+                                }
+                            })
+                            .unwrap_or_else(|| "?".to_owned());
+                        MenuItem {
+                            label: format!(
+                                "from {}{}: the database goes to [{to}]",
+                                self.describe(r),
+                                self.labels_of(r)
+                            ),
+                            choice: Choice::StepDownFrom(r.clone()),
+                        }
                     })
                     .collect();
                 self.overlay = Some(Overlay::Menu(Menu {
@@ -685,77 +855,63 @@ impl App {
         }
     }
 
+    /// Keys go to the prompt; the app carries out what it answers.
+    fn on_prompt_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
+        let Some(Overlay::Prompt(p)) = self.overlay.as_mut() else {
+            return;
+        };
+        match p.on_key(action, &self.target) {
+            prompt::Answer::Stay => {}
+            prompt::Answer::Close => self.overlay = None,
+            prompt::Answer::Note(note) => self.note = Some(note),
+            prompt::Answer::Submit(purpose, text) => {
+                self.overlay = None;
+                let what = match &purpose {
+                    Purpose::NewRevision { .. } => format!("creating revision {text:?}…"),
+                    Purpose::MergeHeads => format!("merging the heads as {text:?}…"),
+                    Purpose::Stamp { revision, .. } => format!("stamping {}…", short(revision)),
+                };
+                self.log(Level::Info, what.clone());
+                self.note = Some(what);
+                effects.push(Effect::Develop {
+                    ws: Loaded(self.ws.clone()),
+                    purpose,
+                    text,
+                });
+            }
+        }
+    }
+
+    /// Keys go to the confirmation popup; the app carries out its answer.
     fn on_confirm_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
         let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() else {
             return;
         };
-        let protected = self.target.protected;
-        match action {
-            Action::Move(d) => confirm.scroll = add(confirm.scroll, d, usize::MAX / 4),
-            Action::PageDown => confirm.scroll = confirm.scroll.saturating_add(10),
-            Action::PageUp => confirm.scroll = confirm.scroll.saturating_sub(10),
-            Action::FocusNext | Action::FocusPrev | Action::TabLeft | Action::TabRight => {
-                confirm.focus = match confirm.focus {
-                    Button::Cancel => Button::Run,
-                    Button::Run => Button::Cancel,
-                };
-            }
-            Action::ConfirmChar(c) => confirm.typed.push(c),
-            Action::ConfirmBackspace => {
-                confirm.typed.pop();
-            }
-            Action::Confirm => self.run_confirmed(effects),
-            Action::Open => match confirm.focus {
-                Button::Cancel => self.overlay = None,
-                Button::Run => self.run_confirmed(effects),
-            },
-            Action::Quit if !protected => self.overlay = None,
-            _ => {}
-        }
-    }
-
-    /// `y` or Enter on Run: starts the plan if it is ready and, for protected profiles, the
-    /// database name was typed.
-    fn run_confirmed(&mut self, effects: &mut Vec<Effect>) {
-        let Some(Overlay::Confirm(confirm)) = self.overlay.as_ref() else {
-            return;
-        };
-        if !confirm.ready() {
-            self.note = Some(match &confirm.error {
-                Some(_) => "this plan cannot run: see the error in the pane".to_owned(),
-                None => "still rendering the SQL…".to_owned(),
-            });
-            return;
-        }
-        if self.target.protected {
-            let want = self.target.database.as_deref().unwrap_or("");
-            if confirm.typed != want {
-                self.note = Some(format!(
-                    "protected profile: type the database name ({want}) to run"
-                ));
-                return;
+        match confirm.on_key(action, &self.target) {
+            Answer::Stay => {}
+            Answer::Close => self.overlay = None,
+            Answer::Note(note) => self.note = Some(note),
+            Answer::Run(scripts) => {
+                let title = confirm.title.clone();
+                self.overlay = None;
+                self.progress = Some(Progress {
+                    steps: scripts
+                        .iter()
+                        .map(|s| (s.step.direction, s.step.revision.clone()))
+                        .collect(),
+                    started_tick: self.ticks,
+                    ..Progress::default()
+                });
+                self.log(
+                    Level::Info,
+                    format!("running {title}: {} step(s)", scripts.len()),
+                );
+                effects.push(Effect::Execute {
+                    ws: Loaded(self.ws.clone()),
+                    scripts,
+                });
             }
         }
-        let Some(Overlay::Confirm(confirm)) = self.overlay.take() else {
-            return;
-        };
-        let scripts = confirm.scripts.unwrap_or_default();
-        self.progress = Some(Progress {
-            steps: scripts
-                .iter()
-                .map(|s| (s.step.direction, s.step.revision.clone()))
-                .collect(),
-            started_tick: self.ticks,
-            ..Progress::default()
-        });
-        self.log(
-            Level::Info,
-            format!("running {}: {} step(s)", confirm.title, scripts.len()),
-        );
-        effects.push(Effect::Execute {
-            ws: Loaded(self.ws.clone()),
-            scripts,
-        });
     }
 
     fn on_exec(&mut self, event: exec::Event, effects: &mut Vec<Effect>) {
@@ -770,7 +926,7 @@ impl App {
             exec::Event::StepStarted { index, of, step } => {
                 progress.step = Some(index);
                 progress.statement = None;
-                let word = crate::render::direction_word(step.direction);
+                let word = crate::engine::script::direction_word(step.direction);
                 log.push((
                     Level::Info,
                     format!("step {}/{of}: {word} {}", index + 1, step.revision),
@@ -830,15 +986,41 @@ impl App {
             return;
         };
         match action {
-            Action::SearchChar(c) => query.push(c),
-            Action::SearchBackspace => {
-                query.pop();
+            // Incremental: every key moves to the first match from where `/` was pressed.
+            Action::SearchChar(_) | Action::SearchBackspace => {
+                match action {
+                    Action::SearchChar(c) => query.push(c),
+                    _ => {
+                        query.pop();
+                    }
+                }
+                let query = query.clone();
+                let matches = self.model.search(&self.ws, &query);
+                let origin = self.search_origin;
+                let next = matches
+                    .iter()
+                    .find(|&&i| i >= origin)
+                    .or(matches.first())
+                    .copied();
+                self.search_matches = matches.into_iter().collect();
+                match next {
+                    Some(row) => self.select(row, effects),
+                    None => self.select(origin, effects),
+                }
             }
             Action::SearchSubmit => {
                 let query = self.search.take().unwrap_or_default();
                 if !query.trim().is_empty() {
-                    self.last_search = Some(query);
-                    self.search_again(true, effects);
+                    self.last_search = Some(query.clone());
+                    // Typing already moved to the first match: Enter stays there.
+                    let matches = self.model.search(&self.ws, &query);
+                    match matches.iter().position(|&m| m == self.selected) {
+                        Some(at) => {
+                            self.note =
+                                Some(format!("/{query}: match {} of {}", at + 1, matches.len()))
+                        }
+                        None => self.search_again(true, effects),
+                    }
                 }
             }
             _ => {}
@@ -858,7 +1040,7 @@ impl App {
                 Action::Help | Action::Quit | Action::Open => self.overlay = None,
                 _ => {}
             },
-            Overlay::Confirm(_) => {}
+            Overlay::Confirm(_) | Overlay::Prompt(_) => {}
             Overlay::Report { scroll, .. } => match action {
                 Action::Move(d) => *scroll = add(*scroll, d, usize::MAX),
                 Action::PageDown => *scroll = scroll.saturating_add(10),
@@ -916,6 +1098,7 @@ impl App {
                     self.confirm_plan("downgrade one step".to_owned(), plan, effects);
                 }
             }
+            Choice::Nothing(why) => self.note = Some(why.clone()),
         }
     }
 
@@ -988,7 +1171,20 @@ impl App {
                     // The sql tab shows the next step of each revision, which just changed.
                     self.forget_sql();
                 }
+                let first_read = !self.view_known;
                 self.view = DbView::new(&self.ws, &self.model, rows);
+                // The console opens on the database's revision (when the user has not moved yet).
+                if first_read && self.selected == 0 {
+                    if let Some(row) = self
+                        .view
+                        .rows
+                        .iter()
+                        .filter_map(|r| self.model.position(r))
+                        .min()
+                    {
+                        self.select(row, effects);
+                    }
+                }
                 if let Some(err) = &self.view.plan_error {
                     let err = format!("cannot plan upgrade heads: {err}");
                     if !self.log.iter().any(|l| l.text == err) {
@@ -1035,24 +1231,7 @@ impl App {
                     .as_mut()
                     .filter(|o| matches!(o, Overlay::Confirm(c) if c.steps == steps))
                 {
-                    match result {
-                        Ok(prepared)
-                            if !prepared
-                                .scripts
-                                .iter()
-                                .map(|s| &s.step)
-                                .eq(confirm.steps.iter()) =>
-                        {
-                            confirm.error = Some(
-                                "the renderer answered for other steps than planned".to_owned(),
-                            )
-                        }
-                        Ok(prepared) => {
-                            confirm.review_note = prepared.review_note;
-                            confirm.rendered(prepared.scripts, prepared.flags);
-                        }
-                        Err(reason) => confirm.error = Some(reason),
-                    }
+                    confirm.answered(result);
                 }
             }
             WorkerEvent::Exec(event) => self.on_exec(event, effects),
@@ -1069,11 +1248,70 @@ impl App {
             }
             WorkerEvent::Findings { ws, findings } => {
                 // Findings of a project since reloaded would be put on the wrong revisions.
-                if Arc::ptr_eq(&ws.0, &self.ws) {
+                if ws.0.generation == self.ws.generation {
                     self.findings = findings;
                 }
             }
-            WorkerEvent::Reloaded(Ok(ws)) => self.replace_workspace(ws.0, effects),
+            WorkerEvent::Developed(Ok(crate::tui::event::Developed::Generated(path))) => {
+                self.log(Level::Info, format!("alembic wrote {}", path.display()));
+                self.select_after_reload = Some(path);
+                effects.push(Effect::Reload);
+            }
+            WorkerEvent::Developed(Ok(crate::tui::event::Developed::Stamped(rows))) => {
+                let rows = if rows.is_empty() {
+                    "base".to_owned()
+                } else {
+                    rows.join(", ")
+                };
+                let what = format!("stamped: the version table holds [{rows}] (journaled)");
+                self.log(Level::Info, what.clone());
+                self.note = Some(what);
+                effects.push(Effect::RefreshDb);
+            }
+            // Not while a plan runs: its scripts were rendered from the files as they were.
+            WorkerEvent::FilesChanged if !self.running() => {
+                self.note = Some("revision files changed: reading the project again".to_owned());
+                effects.push(Effect::Reload);
+            }
+            WorkerEvent::FilesChanged => {}
+            WorkerEvent::Developed(Err(reason)) => {
+                self.log(Level::Error, reason.clone());
+                self.overlay = Some(Overlay::Error {
+                    title: "alembic did not do it".to_owned(),
+                    lines: vec![reason],
+                });
+            }
+            WorkerEvent::Reloaded(Ok((ws, warnings))) => {
+                self.replace_workspace(ws.0, effects);
+                // A revision alembic just wrote opens selected, with its findings.
+                if let Some(path) = self.select_after_reload.take() {
+                    let found = self
+                        .ws
+                        .project
+                        .revisions
+                        .iter()
+                        .find(|r| same_file(&r.path, &path))
+                        .and_then(|r| self.model.position(&r.id));
+                    if let Some(row) = found {
+                        self.focus = Pane::Graph;
+                        self.select(row, effects);
+                        self.note =
+                            Some(format!("new revision {}", short(&self.model.rows[row].id)));
+                    }
+                }
+                // Files that no longer parse are left out of the graph: say which, loudly.
+                if !warnings.is_empty() {
+                    self.note = Some(format!(
+                        "{} revisions loaded · {} warning(s), e.g. {} (all in the log)",
+                        self.model.rows.len(),
+                        warnings.len(),
+                        warnings[0]
+                    ));
+                }
+                for warning in warnings {
+                    self.log(Level::Warn, warning);
+                }
+            }
             WorkerEvent::Reloaded(Err(reason)) => {
                 self.log(Level::Error, format!("reload failed: {reason}"));
                 self.overlay = Some(Overlay::Error {
@@ -1091,6 +1329,7 @@ impl App {
         self.generation += 1;
         self.sql_generation += 1;
         self.model = Model::build(&self.ws);
+        self.search_matches.clear();
         self.findings.clear();
         effects.push(Effect::Lint {
             ws: Loaded(self.ws.clone()),
@@ -1121,6 +1360,29 @@ impl App {
             Pane::Log => areas.log.unwrap_or(areas.detail),
         };
         layout::inner_height(area).saturating_sub(1).max(1)
+    }
+
+    /// Selects the first of `ids` (in graph order) below the selection, wrapping around, so
+    /// pressing again visits each in turn; `none` is said when there is none.
+    fn jump_among(&mut self, ids: &[String], none: &str, effects: &mut Vec<Effect>) {
+        let mut rows: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| self.model.position(id))
+            .collect();
+        rows.sort_unstable();
+        let next = rows
+            .iter()
+            .copied()
+            .find(|&r| r > self.selected)
+            .or_else(|| rows.first().copied());
+        match next {
+            Some(row) => {
+                self.focus = Pane::Graph;
+                self.select(row, effects);
+            }
+            None if !none.is_empty() => self.note = Some(none.to_owned()),
+            None => {}
+        }
     }
 
     fn move_focused(&mut self, delta: i64, effects: &mut Vec<Effect>) {
@@ -1199,7 +1461,7 @@ impl App {
             self.note = Some("no search yet: press / to search".to_owned());
             return;
         };
-        let matches = self.model.search(&query);
+        let matches = self.model.search(&self.ws, &query);
         let next = if forward {
             matches
                 .iter()
@@ -1215,6 +1477,7 @@ impl App {
         match next {
             Some(&row) => {
                 let at = matches.iter().position(|&m| m == row).unwrap_or(0) + 1;
+                self.search_matches = matches.iter().copied().collect();
                 self.focus = Pane::Graph;
                 self.select(row, effects);
                 self.note = Some(format!("/{query}: match {at} of {}", matches.len()));
@@ -1371,7 +1634,12 @@ pub fn failure_lines(f: &exec::ExecFailure) -> Vec<String> {
 }
 
 /// `base + delta`, clamped to `0..=max`.
-fn add(base: usize, delta: i64, max: usize) -> usize {
+/// The same file, however the two paths spell it.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+pub(crate) fn add(base: usize, delta: i64, max: usize) -> usize {
     let value = base as i128 + delta as i128;
     value.clamp(0, max as i128) as usize
 }

@@ -32,6 +32,12 @@ pub const HELP: &[(&str, &[Binding])] = &[
             ),
             b("PgUp PgDn  Ctrl-b Ctrl-f", "a page up / down"),
             b("g G  Home End", "first / last revision"),
+            b(
+                "c",
+                "the database's revision (each press: its next row, when it has several)",
+            ),
+            b("p", "the next pending step (what `u` would run first)"),
+            b("H", "a head (each press: the next head)"),
             b("Tab  Shift-Tab", "next / previous pane"),
             b(
                 "← →  h l",
@@ -41,6 +47,28 @@ pub const HELP: &[(&str, &[Binding])] = &[
                 "mouse wheel, click",
                 "scroll the pane under the pointer, select a revision",
             ),
+        ],
+    ),
+    (
+        "glyphs in the graph",
+        &[
+            b("◉  ◄ db", "the database's version-table row(s)"),
+            b("●", "applied (below the database's rows)"),
+            b("○", "pending: `upgrade heads` would run it"),
+            b(
+                "◌",
+                "off the path: neither applied nor pending (another branch)",
+            ),
+            b("│ ─ ╮ ╯ ┼", "branches and merges (one colour per line)"),
+            b(
+                "(head)  (label)",
+                "a head; a branch label, declared or inherited",
+            ),
+            b(
+                "⚠  !",
+                "its upgrade destroys data; other findings (detail pane)",
+            ),
+            b("✓  ✗", "verify's round trip passed / left something behind"),
         ],
     ),
     (
@@ -70,6 +98,18 @@ pub const HELP: &[(&str, &[Binding])] = &[
                 "switch between Cancel and Run in the confirmation pane",
             ),
             b("Ctrl-c", "cancel the running statement (rolls back)"),
+        ],
+    ),
+    (
+        "develop (through the profile's alembic command)",
+        &[
+            b("a", "new revision: alembic revision -m (Tab: --autogenerate)"),
+            b("m", "merge the heads: alembic merge -m"),
+            b(
+                "s",
+                "stamp the selected revision (no migration runs; journaled; protected: type the name)",
+            ),
+            b("e", "open the selected revision in $EDITOR, then read the project again"),
         ],
     ),
     (
@@ -125,6 +165,7 @@ pub fn map(app: &App, event: &Event) -> Option<Action> {
             width: *width,
             height: *height,
         }),
+        Event::Paste(text) => Some(Action::Paste(text.clone())),
         _ => None,
     }
 }
@@ -145,6 +186,16 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
     }
     if let Some(Overlay::Confirm(_)) = &app.overlay {
         return confirm_key(app, key);
+    }
+    if let Some(Overlay::Prompt(_)) = &app.overlay {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Close),
+            KeyCode::Enter => Some(Action::Open),
+            KeyCode::Tab => Some(Action::FocusNext),
+            KeyCode::Backspace => Some(Action::ConfirmBackspace),
+            KeyCode::Char(c) if !ctrl => Some(Action::ConfirmChar(c)),
+            _ => None,
+        };
     }
     if let Some(Overlay::Menu(_)) = &app.overlay {
         if let KeyCode::Char(c @ '1'..='9') = key.code {
@@ -179,6 +230,13 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('x') => Action::DriftCheck,
         KeyCode::Char('v') => Action::VerifySelected,
         KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char('a') => Action::NewRevision,
+        KeyCode::Char('m') => Action::MergeHeads,
+        KeyCode::Char('s') => Action::StampSelected,
+        KeyCode::Char('e') => Action::EditSelected,
+        KeyCode::Char('c') => Action::JumpCurrent,
+        KeyCode::Char('p') => Action::JumpPending,
+        KeyCode::Char('H') => Action::JumpHead,
         _ => return None,
     })
 }

@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::cli::commands::Workspace;
 use crate::graph::lanes::{self, RowInput, RowLayout};
 use crate::graph::Step;
+use crate::workspace::Workspace;
 
 /// One revision as the graph pane draws it.
 #[derive(Debug, Clone)]
@@ -118,19 +118,36 @@ impl Model {
         self.index.get(id).copied()
     }
 
-    /// The rows whose id, label or message contains `query` (case-insensitive), in display order.
-    pub fn search(&self, query: &str) -> Vec<usize> {
+    /// The rows whose id, label, message or `upgrade()` / `downgrade()` body contains `query`
+    /// (case-insensitive), in display order.
+    pub fn search(&self, ws: &Workspace, query: &str) -> Vec<usize> {
         let query = query.trim().to_lowercase();
         if query.is_empty() {
             return Vec::new();
         }
+        let contains = |text: &str| {
+            // Most text is ASCII: compare without allocating a lowercase copy.
+            if text.is_ascii() && query.is_ascii() {
+                text.as_bytes()
+                    .windows(query.len())
+                    .any(|w| w.eq_ignore_ascii_case(query.as_bytes()))
+            } else {
+                text.to_lowercase().contains(&query)
+            }
+        };
         self.rows
             .iter()
             .enumerate()
             .filter(|(_, r)| {
-                r.id.to_lowercase().contains(&query)
-                    || r.message.to_lowercase().contains(&query)
-                    || r.labels.iter().any(|l| l.to_lowercase().contains(&query))
+                contains(&r.id)
+                    || contains(&r.message)
+                    || r.labels.iter().any(|l| contains(l))
+                    || ws.project.revisions.get(r.revision).is_some_and(|rev| {
+                        [&rev.upgrade, &rev.downgrade]
+                            .into_iter()
+                            .flatten()
+                            .any(|b| contains(&b.source))
+                    })
             })
             .map(|(i, _)| i)
             .collect()

@@ -64,6 +64,12 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
         RevState::OffPath => theme.off_path,
         _ => theme.id,
     };
+    // Rows the search matches stand out (in ids, labels, messages or bodies).
+    let id_style = if app.search_matches.contains(&i) {
+        id_style.add_modifier(ratatui::style::Modifier::REVERSED)
+    } else {
+        id_style
+    };
     spans.push(Span::styled(short(&row.id), id_style));
     for label in &row.labels {
         spans.push(Span::styled(format!(" ({label})"), theme.label));
@@ -95,7 +101,7 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
     spans.push(Span::styled(row.message.as_str(), message_style));
     let line = Line::from(spans);
     if i == app.selected {
-        line.patch_style(theme.selection)
+        theme.selected(line)
     } else {
         line
     }
