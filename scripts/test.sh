@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine or a warm checkout:
 #   1. PostgreSQL server binaries, tmux and openssl (apt) when missing,
-#   2. a Python venv in .venv with alembic, SQLAlchemy and psycopg (the reference the tests compare with),
+#   2. a Python venv in .venv with alembic, SQLAlchemy and psycopg (the reference the tests compare with)
+#      and squawk-cli (the migration linter tests/squawk_parity.rs compares with),
 #   3. cargo fmt --check, clippy -D warnings, cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +55,7 @@ say "python venv (.venv)"
 # cannot get it, the newest 1.x is the next best reference (and says so).
 alembic_pin="alembic==1.20.1"
 alembic_fallback="alembic>=1,<2"
-others=("SQLAlchemy>=2,<3" "psycopg[binary]>=3.1,<4")
+others=("SQLAlchemy>=2,<3" "psycopg[binary]>=3.1,<4" "squawk-cli>=2.70,<3")
 venv_ok() {
   [ -x .venv/bin/python ] && .venv/bin/python - <<'PY' 2>/dev/null
 import alembic, sqlalchemy, psycopg
@@ -67,6 +68,8 @@ else:
 assert sqlalchemy.__version__.startswith("2."), sqlalchemy.__version__
 assert version("psycopg").startswith("3."), version("psycopg")
 version("psycopg-binary")
+assert version("squawk-cli").startswith("2."), version("squawk-cli")
+assert os.path.exists(".venv/bin/squawk")
 PY
 }
 pip_install() { .venv/bin/pip install --quiet --disable-pip-version-check "$@"; }
@@ -84,7 +87,7 @@ if ! venv_ok; then
     pip_install "$alembic_fallback" "${others[@]}"
     touch .venv/alembic-fallback
   fi
-  venv_ok || { echo "the venv in .venv lacks alembic/SQLAlchemy/psycopg after pip" >&2; exit 1; }
+  venv_ok || { echo "the venv in .venv lacks alembic/SQLAlchemy/psycopg/squawk-cli after pip" >&2; exit 1; }
 fi
 ALEMBIC_TUI_PYTHON="$repo/.venv/bin/python"
 export ALEMBIC_TUI_PYTHON

@@ -128,6 +128,8 @@ pub struct ConfigFile {
     pub profiles: BTreeMap<String, ProfileFile>,
     /// The `lint:` section: review rules' severities and the assumed server version.
     pub lint: Option<LintFile>,
+    /// The `drift:` section: objects `drift` and `verify` leave out (`db::exclude`).
+    pub drift: Option<crate::db::exclude::DriftFile>,
 }
 
 /// `lint: { severity: { drop-index: warning }, pg_version: 15 }` as written.

@@ -6,6 +6,7 @@ pub mod op_rules;
 pub mod sql_rules;
 pub mod sql_split;
 pub mod suppress;
+pub mod types;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -58,6 +59,8 @@ pub enum Category {
     Destructive,
     Locking,
     Review,
+    /// Column types that cost later (overflow, time zones, padding): info or warning.
+    Design,
 }
 
 macro_rules! rules {
@@ -99,6 +102,7 @@ rules! {
     DropTable = "drop-table", Destructive, Error;
     DropColumn = "drop-column", Destructive, Error;
     DropSchema = "drop-schema", Destructive, Error;
+    DropDatabase = "drop-database", Destructive, Error;
     DropType = "drop-type", Destructive, Error;
     DropSequence = "drop-sequence", Destructive, Error;
     DropView = "drop-view", Destructive, Error;
@@ -124,7 +128,13 @@ rules! {
     MixedSchemaAndData = "mixed-schema-and-data", Review, Warning;
     RenameColumn = "rename-column", Review, Warning;
     RenameTable = "rename-table", Review, Warning;
+    TransactionNesting = "transaction-nesting", Review, Error;
+    PreferRobustStmts = "prefer-robust-stmts", Review, Warning;
     EditedAfterApply = "edited-after-apply", Review, Error;
+    BanCharField = "ban-char-field", Design, Warning;
+    PreferBigint = "prefer-bigint", Design, Info;
+    PreferIdentity = "prefer-identity", Design, Info;
+    PreferTimestamptz = "prefer-timestamptz", Design, Info;
 }
 
 impl Rule {
@@ -230,6 +240,9 @@ pub struct RawFinding {
     /// The last line of the statement it comes from (a trailing suppression comment may sit there).
     pub end_line: usize,
     pub message: String,
+    /// A ceiling on the rule's severity: a downgrade's drop of what its own upgrade created is
+    /// the expected inverse and reports at `Info` whatever the rule's level.
+    pub severity: Option<Severity>,
 }
 
 /// Lints one revision, both directions: rules, config severities, then suppression comments.
@@ -246,7 +259,8 @@ pub fn finish(rev: &Revision, raw: Vec<RawFinding>, opts: &LintOptions) -> Vec<F
     let path = rev.path.display().to_string();
     raw.into_iter()
         .filter_map(|r| {
-            let severity = opts.severity(r.rule)?;
+            let level = opts.severity(r.rule)?;
+            let severity = r.severity.map_or(level, |cap| cap.min(level));
             Some(Finding {
                 suppressed: suppress::reason(&allows, r.rule, (r.line, r.end_line)),
                 rule: r.rule,
@@ -292,6 +306,7 @@ pub fn edited_after_apply(
     }
     let short = |h: &str| h.get(..12).unwrap_or(h).to_owned();
     let raw = vec![RawFinding {
+        severity: None,
         rule: Rule::EditedAfterApply,
         direction: Direction::Upgrade,
         line: rev.upgrade.as_ref().map_or(1, |b| b.def_line),

@@ -14,7 +14,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use crate::analysis::{sql_split, LintOptions, Rule, Severity};
+use crate::analysis::{sql_split, types, LintOptions, Rule, Severity};
 
 /// What the classifier needs to know around a statement.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +43,8 @@ pub enum Object {
     Column(String, String),
     Index(String),
     Constraint(String),
+    /// A type (`CREATE TYPE`, or an enum a created table brings with it).
+    Type(String),
 }
 
 /// Everything the classifier learned about a piece of SQL.
@@ -59,6 +61,8 @@ pub struct Facts {
     /// `ALTER TYPE t ADD VALUE 'v'` inside a transaction: (type, value) — using the value later
     /// in the same transaction fails.
     pub enum_values: Vec<(String, String)>,
+    /// Every `ALTER TYPE t ADD VALUE 'v'`, in or out of a transaction: (type, value).
+    pub added_values: Vec<(String, String)>,
 }
 
 impl Facts {
@@ -69,6 +73,7 @@ impl Facts {
         self.created.extend(other.created);
         self.dropped.extend(other.dropped);
         self.enum_values.extend(other.enum_values);
+        self.added_values.extend(other.added_values);
     }
 
     fn flag(&mut self, rule: Rule, message: String) {
@@ -393,6 +398,7 @@ fn drop_rule(kind: &ObjectType) -> Option<(Rule, &'static str)> {
         ObjectType::MaterializedView => (Rule::DropView, "materialized view"),
         ObjectType::Index => (Rule::DropIndex, "index"),
         ObjectType::Schema => (Rule::DropSchema, "schema"),
+        ObjectType::Database => (Rule::DropDatabase, "database"),
         ObjectType::Sequence => (Rule::DropSequence, "sequence"),
         ObjectType::Type => (Rule::DropType, "type"),
         _ => return None,
@@ -467,6 +473,105 @@ pub(crate) fn enum_add_value(facts: &mut Facts, ty: &str, value: &str, ctx: &Sql
     } else {
         facts.enum_values.push((ty.to_owned(), value.to_owned()));
     }
+}
+
+/// The design verdicts on a column's type by its identity (`types`): `serial` says whether
+/// the column is filled from a sequence the way `serial` types are; `shown` is the type as
+/// written, for the message.
+pub(crate) fn type_verdicts(
+    table: &str,
+    column: &str,
+    key: &str,
+    serial: bool,
+    shown: &str,
+) -> Vec<(Rule, String)> {
+    let mut out = Vec::new();
+    // An array's elements have the same problems as a column of their type.
+    let key = key.trim_end_matches("[]");
+    if serial {
+        out.push((
+            Rule::PreferIdentity,
+            format!(
+                "{table}.{column} is {shown}, a sequence owned by a default: use an identity \
+                 column (GENERATED ... AS IDENTITY, sa.Identity())"
+            ),
+        ));
+    }
+    if key == "INTEGER" || key == "SMALLINT" {
+        out.push((
+            Rule::PreferBigint,
+            format!(
+                "{table}.{column} is {}: it runs out at {}; widening it later rewrites the table \
+                 (use BIGINT, sa.BigInteger())",
+                key.to_lowercase(),
+                if key == "INTEGER" { "2^31" } else { "2^15" }
+            ),
+        ));
+    }
+    if key == "TIMESTAMP" {
+        out.push((
+            Rule::PreferTimestamptz,
+            format!(
+                "{table}.{column} is timestamp without time zone: values are read in whatever \
+                 zone the session has (use timestamptz, sa.DateTime(timezone=True))"
+            ),
+        ));
+    }
+    if key.starts_with("CHAR(") {
+        out.push((
+            Rule::BanCharField,
+            format!(
+                "{table}.{column} is {}: values are blank-padded and no faster than text \
+                 (use text or varchar)",
+                key.to_lowercase()
+            ),
+        ));
+    }
+    out
+}
+
+/// [`type_verdicts`] for a type written as SQL.
+pub(crate) fn sql_type_verdicts(table: &str, column: &str, sql_type: &str) -> Vec<(Rule, String)> {
+    let lower = sql_type.trim().to_ascii_lowercase();
+    let serial = matches!(
+        lower.as_str(),
+        "serial" | "serial4" | "smallserial" | "serial2" | "bigserial" | "serial8"
+    );
+    type_verdicts(table, column, &types::sql_type_key(&lower), serial, &lower)
+}
+
+/// `transaction-nesting`: transaction control inside a migration body.
+pub(crate) fn transaction_message(what: &str) -> String {
+    format!(
+        "runs {what} inside the migration: alembic runs each step in its own transaction, which \
+         this ends or nests (use op.get_context().autocommit_block() for statements that must \
+         run outside it)"
+    )
+}
+
+/// `prefer-robust-stmts`: an index statement outside any transaction that cannot be re-run
+/// after a failure half way (a failed CREATE INDEX CONCURRENTLY leaves an invalid index).
+pub(crate) fn robust_verdict(
+    verb: &str,
+    index: &str,
+    guarded: bool,
+    ctx: &SqlContext,
+) -> Option<(Rule, String)> {
+    if ctx.in_transaction || guarded {
+        return None;
+    }
+    let guard = if verb == "creates" {
+        "IF NOT EXISTS (if_not_exists=True)"
+    } else {
+        "IF EXISTS (if_exists=True)"
+    };
+    Some((
+        Rule::PreferRobustStmts,
+        format!(
+            "{verb} index {index} outside the step's transaction without {guard}: if the \
+             migration fails after it, running it again fails here"
+        ),
+    ))
 }
 
 mod keywords;

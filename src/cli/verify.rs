@@ -63,6 +63,13 @@ fn print_drift(out: &mut dyn Write, report: &DriftReport) -> Result<()> {
     } else {
         report.revisions.join(", ")
     };
+    if report.excluded > 0 {
+        writeln!(
+            out,
+            "{} difference(s) in objects excluded by the config's drift: section not shown",
+            report.excluded
+        )?;
+    }
     if report.differences.is_empty() {
         writeln!(
             out,
@@ -140,6 +147,13 @@ fn print_verify(out: &mut dyn Write, report: &VerifyReport) -> Result<()> {
             "stopped: {} revision(s) not verified: {}",
             report.not_verified.len(),
             report.not_verified.join(", ")
+        )?;
+    }
+    if report.excluded > 0 {
+        writeln!(
+            out,
+            "{} difference(s) in objects excluded by the config's drift: section not shown",
+            report.excluded
         )?;
     }
     let bad = report.revisions.iter().filter(|c| !c.clean()).count();

@@ -2,6 +2,7 @@
 //! and the version table. Errors never carry a password.
 
 pub mod diff;
+pub mod exclude;
 pub mod introspect;
 pub mod locks;
 pub mod pool;

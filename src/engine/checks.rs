@@ -12,8 +12,9 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use tokio_postgres::Client;
 
-use crate::config::{redact, ResolvedUrl, Settings};
+use crate::config::{self, redact, Layers, ResolvedUrl, Settings};
 use crate::db::diff::{diff, SchemaDiff};
+use crate::db::exclude::DriftFilter;
 use crate::db::introspect::{self, Options, Snapshot};
 use crate::db::shadow::Shadow;
 use crate::db::version_table::VersionTable;
@@ -60,6 +61,8 @@ pub struct DriftReport {
     pub shadow: String,
     /// Expected: what the history builds; actual: the target database.
     pub differences: SchemaDiff,
+    /// Differences left out by the config's `drift:` section.
+    pub excluded: usize,
 }
 
 /// One revision's round trip.
@@ -91,6 +94,8 @@ pub struct VerifyReport {
     /// Revisions in the range left unchecked because a step failed before them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_verified: Vec<String>,
+    /// Differences left out by the config's `drift:` section, over all revisions.
+    pub excluded: usize,
 }
 
 impl VerifyReport {
@@ -112,6 +117,20 @@ pub(crate) fn shadow_for(settings: &Settings, url: &ResolvedUrl) -> Result<Shado
         None => url,
     };
     Ok(Shadow::plan(admin)?)
+}
+
+/// The `drift:` sections of the user's and the project's config files.
+fn drift_filter(ws: &Workspace) -> Result<DriftFilter> {
+    let mut paths: Vec<std::path::PathBuf> = config::user_config_path().into_iter().collect();
+    paths.push(config::project_config_path(ws.project.config.ini_dir()));
+    let layers = Layers::read(&paths)?;
+    DriftFilter::from_files(
+        layers
+            .files
+            .iter()
+            .map(|(p, f)| (p.as_path(), f.drift.as_ref())),
+    )
+    .map_err(|e| EngineError::Check(e.to_string()))
 }
 
 fn snapshot_options(settings: &Settings) -> Options {
@@ -208,6 +227,7 @@ pub fn drift(
     progress: &mut dyn FnMut(&str),
 ) -> Result<DriftReport> {
     let options = snapshot_options(settings);
+    let filter = drift_filter(ws)?;
     let table = VersionTable::of(settings);
     let rt = runtime()?;
     let (rows, actual) = rt.block_on(async {
@@ -239,12 +259,14 @@ pub fn drift(
         let client = db::connect(&shadow.url, ConnectOptions { read_only: false }).await?;
         snapshot(&client, &shadow.url, &options).await
     }))?;
+    let (differences, excluded) = filter.apply(diff(&expected, &actual));
     Ok(DriftReport {
         target: redact(&url.url),
         revisions: rows,
         steps: steps.len(),
         shadow: shadow.name.clone(),
-        differences: diff(&expected, &actual),
+        differences,
+        excluded,
     })
 }
 
@@ -329,6 +351,7 @@ pub fn verify(
     progress: &mut dyn FnMut(&str),
 ) -> Result<VerifyReport> {
     let plan = verify_plan(&ws.map, range)?;
+    let filter = drift_filter(ws)?;
     if plan.checked.is_empty() {
         fail!("no revision to verify in {}", range.unwrap_or("base:heads"));
     }
@@ -361,6 +384,7 @@ pub fn verify(
             shadow: shadow.name.clone(),
             revisions: Vec::new(),
             not_verified: Vec::new(),
+            excluded: 0,
         };
         let mut done = 0usize;
         for (i, up) in ups.iter().enumerate() {
@@ -398,14 +422,18 @@ pub fn verify(
                 break;
             }
             let downgraded = snapshot(&client, &shadow.url, &options).await?;
-            check.not_undone = diff(&before, &downgraded);
+            let (not_undone, excluded) = filter.apply(diff(&before, &downgraded));
+            check.not_undone = not_undone;
+            report.excluded += excluded;
             if let Err(e) = run_scripts(&target, std::slice::from_ref(up), cancel).await {
                 check.error = Some(format!("upgrade after the downgrade failed: {e:#}"));
                 report.revisions.push(check);
                 break;
             }
             let again = snapshot(&client, &shadow.url, &options).await?;
-            check.not_repeatable = diff(&upgraded, &again);
+            let (not_repeatable, excluded) = filter.apply(diff(&upgraded, &again));
+            check.not_repeatable = not_repeatable;
+            report.excluded += excluded;
             report.revisions.push(check);
         }
         drop(client);

@@ -208,6 +208,7 @@ pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
                     source,
                     lines: &lines,
                     batch_aliases: Vec::new(),
+                    bind_aliases: Vec::new(),
                     autocommit_depth: 0,
                     ops: Vec::new(),
                 };
@@ -309,12 +310,32 @@ fn keywords(arguments: &Arguments, source: &str) -> Vec<(String, Value)> {
 /// Collects `op.X(...)` calls, and `batch_op.X(...)` inside `with op.batch_alter_table(...) as
 /// batch_op:` blocks, in source order, noting which run inside
 /// `with op.get_context().autocommit_block():` (outside the migration's transaction).
+/// Statements run through the connection (`op.get_bind().execute(...)`, or `conn.execute(...)`
+/// after `conn = op.get_bind()`) are collected as `bind.execute`, and enum types created or
+/// dropped on it (`sa.Enum(name="mood").drop(op.get_bind())`) as `bind.create_type` /
+/// `bind.drop_type` with the type as their one argument.
 struct OpCollector<'s> {
     source: &'s str,
     lines: &'s Lines,
     batch_aliases: Vec<String>,
+    /// Names assigned the migration's connection.
+    bind_aliases: Vec<String>,
     autocommit_depth: usize,
     ops: Vec<OpCall>,
+}
+
+/// `op.get_bind()`, `op.get_context().bind` or `op.get_context().connection`.
+fn is_bind(expr: &Expr) -> bool {
+    match expr {
+        Expr::Call(call) => matches!(call.func.as_ref(), Expr::Attribute(attr)
+            if attr.attr.as_str() == "get_bind"
+                && matches!(attr.value.as_ref(), Expr::Name(n) if n.id.as_str() == "op")),
+        Expr::Attribute(attr) => {
+            matches!(attr.attr.as_str(), "bind" | "connection")
+                && is_method_call(&attr.value, "get_context")
+        }
+        _ => false,
+    }
 }
 
 /// `<anything>.NAME(...)`.
@@ -337,6 +358,12 @@ impl<'a> Visitor<'a> for OpCollector<'_> {
                 autocommit |= is_method_call(&item.context_expr, "autocommit_block");
             }
         }
+        if let Stmt::Assign(assign) = stmt {
+            if let ([Expr::Name(name)], true) = (assign.targets.as_slice(), is_bind(&assign.value))
+            {
+                self.bind_aliases.push(name.id.as_str().to_owned());
+            }
+        }
         if autocommit {
             self.autocommit_depth += 1;
         }
@@ -349,6 +376,37 @@ impl<'a> Visitor<'a> for OpCollector<'_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         if let Expr::Call(call) = expr {
             if let Expr::Attribute(attr) = call.func.as_ref() {
+                let on_bind = |e: &Expr| {
+                    is_bind(e)
+                        || matches!(e, Expr::Name(n)
+                            if self.bind_aliases.iter().any(|a| a == n.id.as_str()))
+                };
+                let method = attr.attr.as_str();
+                let bind_call = if method == "execute" && on_bind(&attr.value) {
+                    Some(("bind.execute", positional(&call.arguments, self.source)))
+                } else if matches!(method, "create" | "drop")
+                    && matches!(attr.value.as_ref(), Expr::Call(_) | Expr::Name(_))
+                    && call.arguments.args.first().is_some_and(on_bind)
+                {
+                    let name = if method == "create" {
+                        "bind.create_type"
+                    } else {
+                        "bind.drop_type"
+                    };
+                    Some((name, vec![to_value(&attr.value, self.source)]))
+                } else {
+                    None
+                };
+                if let Some((name, args)) = bind_call {
+                    self.ops.push(OpCall {
+                        name: name.to_owned(),
+                        line: self.lines.line_of(call.start().to_usize()),
+                        end_line: self.lines.line_of(call.end().to_usize().saturating_sub(1)),
+                        args,
+                        kwargs: keywords(&call.arguments, self.source),
+                        autocommit: self.autocommit_depth > 0,
+                    });
+                }
                 if let Expr::Name(receiver) = attr.value.as_ref() {
                     let receiver = receiver.id.as_str();
                     let name = if receiver == "op" {

@@ -162,6 +162,15 @@ pub fn drift_report(report: &DriftReport) -> Report {
             report.steps
         ),
     )];
+    if report.excluded > 0 {
+        lines.push((
+            Tone::Plain,
+            format!(
+                "{} difference(s) in objects excluded by the config's drift: section not shown",
+                report.excluded
+            ),
+        ));
+    }
     if report.differences.is_empty() {
         lines.push((
             Tone::Good,
@@ -241,6 +250,15 @@ pub fn verify_report(report: &VerifyReport, revision: &str) -> Report {
         Verdict::Clean => lines.push((Tone::Good, Verdict::Clean.summary())),
         Verdict::Failed(reason) => lines.push((Tone::Bad, format!("✗ {reason}"))),
         Verdict::Problems(_) => {}
+    }
+    if report.excluded > 0 {
+        lines.push((
+            Tone::Plain,
+            format!(
+                "{} difference(s) in objects excluded by the config's drift: section not shown",
+                report.excluded
+            ),
+        ));
     }
     Report {
         title: format!("verify {}", short(revision)),

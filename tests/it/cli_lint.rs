@@ -22,8 +22,9 @@ fn rev(id: &str, down: &[&str], upgrade: &[&str], downgrade: &[&str]) -> GenRev 
     }
 }
 
-/// r1 creates a table (its downgrade drops it: an error), r2 adds a nullable column (its
-/// downgrade drops it: an error), r3 adds an index without CONCURRENTLY (a warning).
+/// r1 creates a table (its downgrade drops it: the expected inverse, info), r2 drops a column
+/// (an error; its downgrade adds it back), r3 adds an index without CONCURRENTLY (a warning;
+/// its downgrade's drop is info).
 fn project() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     write_project(
@@ -32,14 +33,14 @@ fn project() -> (tempfile::TempDir, PathBuf) {
             rev(
                 "r1",
                 &[],
-                &["op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True))"],
+                &["op.create_table('t', sa.Column('id', sa.BigInteger(), sa.Identity(), primary_key=True))"],
                 &["op.drop_table('t')"],
             ),
             rev(
                 "r2",
                 &["r1"],
-                &["op.add_column('t', sa.Column('note', sa.Text()))"],
                 &["op.drop_column('t', 'note')"],
+                &["op.add_column('t', sa.Column('note', sa.Text()))"],
             ),
             rev(
                 "r3",
@@ -85,7 +86,7 @@ fn json_lists_findings_and_errors_exit_1() {
         rule_set(&value),
         set(&[
             ("r1", "drop-table", "downgrade"),
-            ("r2", "drop-column", "downgrade"),
+            ("r2", "drop-column", "upgrade"),
             ("r3", "create-index-without-concurrently", "upgrade"),
             ("r3", "drop-index", "downgrade"),
         ])
@@ -126,14 +127,15 @@ fn json_lists_findings_and_errors_exit_1() {
 fn ranges_and_identifiers_choose_revisions() {
     let (_dir, ini) = project();
     let (code, value, _) = common::json_cli(&ini, &["lint", "r3:"]);
-    assert_eq!(code, 1);
+    // r3 alone has a warning and an info finding: nothing blocks.
+    assert_eq!(code, 0);
     let revs: BTreeSet<String> = rule_set(&value).into_iter().map(|r| r.0).collect();
     assert_eq!(revs, BTreeSet::from(["r3".to_owned()]));
     let (_, value, _) = common::json_cli(&ini, &["lint", ":r2"]);
     let revs: BTreeSet<String> = rule_set(&value).into_iter().map(|r| r.0).collect();
     assert_eq!(revs, BTreeSet::from(["r1".to_owned(), "r2".to_owned()]));
     let (_, value, _) = common::json_cli(&ini, &["lint", "r2"]);
-    assert_eq!(rule_set(&value), set(&[("r2", "drop-column", "downgrade")]));
+    assert_eq!(rule_set(&value), set(&[("r2", "drop-column", "upgrade")]));
     let (code, _, stderr) = common::json_cli(&ini, &["lint", "nope"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("nope"), "{stderr}");
@@ -144,7 +146,7 @@ fn warnings_alone_exit_0_and_config_can_lower_or_silence_rules() {
     let (dir, ini) = project();
     std::fs::write(
         dir.path().join("alembic-tui.yaml"),
-        "lint:\n  severity:\n    drop-table: warning\n    drop-column: info\n    drop-index: off\n",
+        "lint:\n  severity:\n    drop-table: off\n    drop-column: warning\n    drop-index: off\n",
     )
     .unwrap();
     let (code, value, stderr) = common::json_cli(&ini, &["lint"]);
@@ -163,8 +165,7 @@ fn warnings_alone_exit_0_and_config_can_lower_or_silence_rules() {
     assert_eq!(
         severities,
         BTreeSet::from([
-            ("drop-table".to_owned(), "warning".to_owned()),
-            ("drop-column".to_owned(), "info".to_owned()),
+            ("drop-column".to_owned(), "warning".to_owned()),
             (
                 "create-index-without-concurrently".to_owned(),
                 "warning".to_owned()
@@ -193,8 +194,8 @@ fn suppressed_findings_are_listed_with_their_reason_and_do_not_fail() {
         &[rev(
             "r1",
             &[],
+            &["op.drop_table('t')  # alembic-tui: allow drop-table -- only test data left in it"],
             &["op.create_table('t', sa.Column('id', sa.Integer()))"],
-            &["op.drop_table('t')  # alembic-tui: allow drop-table -- rolling back loses only test data"],
         )],
     )
     .unwrap();
@@ -202,7 +203,7 @@ fn suppressed_findings_are_listed_with_their_reason_and_do_not_fail() {
     let (code, value, stderr) = common::json_cli(&ini, &["lint"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(value[0]["rule"], "drop-table");
-    assert_eq!(value[0]["suppressed"], "rolling back loses only test data");
+    assert_eq!(value[0]["suppressed"], "only test data left in it");
     let out = common::bin()
         .arg("-c")
         .arg(&ini)
@@ -211,7 +212,9 @@ fn suppressed_findings_are_listed_with_their_reason_and_do_not_fail() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("error drop-table [r1 downgrade] drops table t (suppressed: rolling back loses only test data)"),
+        text.contains(
+            "error drop-table [r1 upgrade] drops table t (suppressed: only test data left in it)"
+        ),
         "{text}"
     );
 }

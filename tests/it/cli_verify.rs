@@ -293,3 +293,50 @@ fn the_shadow_is_dropped_when_the_history_fails_to_build() {
         .unwrap_or_else(|| panic!("no shadow named in {stderr}"));
     assert_dropped(&url, &Value::String(name.to_owned()));
 }
+
+#[test]
+fn the_drift_section_leaves_out_excluded_objects_and_says_how_many() {
+    let (dir, ini) = demo(
+        "drift:\n  exclude: [spatial_ref_sys, \"audit.*\", \"tmp_*\"]\n  include_schemas: [public, audit]\n",
+    );
+    let url = pg::fresh_db("drift_exclude");
+    common::alembic_online(dir.path(), &url, &["upgrade", "heads"]);
+    pg::psql(
+        &url,
+        "CREATE TABLE spatial_ref_sys (srid int PRIMARY KEY);
+         CREATE SCHEMA audit; CREATE TABLE audit.events (id int);
+         CREATE TABLE tmp_import (id int);
+         CREATE SCHEMA tiger; CREATE TABLE tiger.edges (id int);
+         ALTER TABLE customers DROP COLUMN loyalty_points",
+    )
+    .unwrap();
+    let (code, report, stderr) = cli(&ini, &url, &["drift"]);
+    assert_eq!(code, 1, "{report:#}\n{stderr}");
+    assert_eq!(
+        differences(&report["differences"]),
+        vec![t("column", "public.customers.loyalty_points", "missing")],
+        "{report:#}"
+    );
+    // spatial_ref_sys, schema audit and audit.events, tmp_import, schema tiger and tiger.edges.
+    assert_eq!(report["excluded"], 6, "{report:#}");
+    let out = common::bin()
+        .arg("-c")
+        .arg(&ini)
+        .args(["--url", &url, "drift"])
+        .env("ALEMBIC_TUI_DATA_DIR", dir.path().join(".data"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("6 difference(s) in objects excluded by the config's drift: section"),
+        "{text}"
+    );
+    // A bad pattern is an error naming the file.
+    write_profile(dir.path(), "drift:\n  exclude: [\"a.b.c\"]\n");
+    let (code, _, stderr) = cli(&ini, &url, &["drift"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("alembic-tui.yaml: drift: exclude: \"a.b.c\""),
+        "{stderr}"
+    );
+}

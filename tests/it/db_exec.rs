@@ -1249,7 +1249,7 @@ fn the_preview_flags_destructive_and_lock_heavy_statements() {
     let history = revs(&[
         (
             "a1",
-            &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+            &["op.create_table(\"t1\", sa.Column(\"id\", sa.BigInteger()))"],
             &["op.drop_table(\"t1\")"],
         ),
         (

@@ -82,7 +82,7 @@ fn what_is_flagged_as_failing_fails_and_the_look_alike_runs() {
     }
     // Tables made in the same transaction hold no rows: the same ADD COLUMN runs and is not flagged.
     let fresh = [
-        "CREATE TABLE fresh (id int)",
+        "CREATE TABLE fresh (id bigint)",
         "ALTER TABLE fresh ADD COLUMN tier text NOT NULL",
     ];
     assert!(flagged(&fresh).is_empty());

@@ -19,8 +19,13 @@ use common::lint_cases::CASES;
 
 /// Rules one statement shows, whatever wrote it.
 fn statement_level(rule: Rule) -> bool {
-    matches!(rule.category(), Category::Destructive | Category::Locking)
-        || matches!(rule, Rule::RenameColumn | Rule::RenameTable)
+    matches!(
+        rule.category(),
+        Category::Destructive | Category::Locking | Category::Design
+    ) || matches!(
+        rule,
+        Rule::RenameColumn | Rule::RenameTable | Rule::TransactionNesting | Rule::PreferRobustStmts
+    )
 }
 
 #[test]

@@ -216,7 +216,7 @@ fn volatile_defaults_are_told_from_constant_and_stable_ones() {
         pg_version: 10,
         ..ctx(&none)
     };
-    let old: Vec<_> = classify_statement("ALTER TABLE t ADD COLUMN c int DEFAULT 0", &pg10)
+    let old: Vec<_> = classify_statement("ALTER TABLE t ADD COLUMN c bigint DEFAULT 0", &pg10)
         .into_iter()
         .map(|f| f.rule)
         .collect();
@@ -230,7 +230,17 @@ fn concurrently_depends_on_the_transaction() {
         in_transaction: false,
         ..ctx(&none)
     };
-    assert!(classify_statement("CREATE INDEX CONCURRENTLY ix ON t (a)", &outside).is_empty());
+    assert!(classify_statement(
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix ON t (a)",
+        &outside
+    )
+    .is_empty());
+    // Outside a transaction nothing undoes it: a retry needs IF NOT EXISTS.
+    let robust: Vec<_> = classify_statement("CREATE INDEX CONCURRENTLY ix ON t (a)", &outside)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(robust, [Rule::PreferRobustStmts]);
     assert_eq!(
         rules_of("CREATE INDEX CONCURRENTLY ix ON t (a)"),
         ["concurrently-inside-transaction"]
@@ -270,11 +280,12 @@ fn a_rendered_step_knows_what_it_created_and_what_config_says() {
     assert_eq!(
         flags,
         vec![
+            // SERIAL: the design notes, at info.
+            vec![(Rule::PreferIdentity, Info), (Rule::PreferBigint, Info)],
             vec![],
             vec![],
             vec![],
-            vec![],
-            vec![],
+            vec![(Rule::PreferRobustStmts, Warning)],
             vec![(Rule::CreateIndexWithoutConcurrently, Error)],
             vec![],
             vec![(Rule::EnumAddValueInTransaction, Error)],
@@ -368,7 +379,10 @@ fn an_autocommit_statement_commits_new_enum_values() {
         .statement("ALTER TYPE mood ADD VALUE 'meh'", false)
         .is_empty());
     assert!(review
-        .statement("CREATE INDEX CONCURRENTLY ix ON people (mood)", true)
+        .statement(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix ON people (mood)",
+            true
+        )
         .is_empty());
     assert!(review
         .statement("INSERT INTO people (mood) VALUES ('meh')", false)

@@ -208,6 +208,7 @@ fn a_downgrade_that_forgets_an_index_is_marked_and_named() {
             error: None,
         }],
         not_verified: Vec::new(),
+        excluded: 0,
     };
     app.update(Action::Worker(WorkerEvent::Verified {
         revision: INDEX_REV.to_owned(),
@@ -255,6 +256,7 @@ fn the_verify_window_shows_what_was_not_undone_before_the_error_and_can_be_copie
             error: Some("upgrading again failed: relation already exists".to_owned()),
         }],
         not_verified: Vec::new(),
+        excluded: 0,
     };
     app.update(Action::Worker(WorkerEvent::Verified {
         revision: INDEX_REV.to_owned(),

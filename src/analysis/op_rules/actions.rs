@@ -3,6 +3,7 @@
 //! text, SQLAlchemy statements and what cannot be read.
 
 use crate::analysis::sql_rules::{self, DefaultKind};
+use crate::analysis::types::python_type_key;
 use crate::project::ops::{OpCall, Value};
 use crate::project::revision::Body;
 
@@ -12,8 +13,19 @@ pub(super) struct Column {
     pub(super) name: String,
     /// The type as written (`sa.String(50)`), for comparing drop + add pairs.
     pub(super) type_text: String,
+    /// The type's identity (`types::python_type_key`): `sa.String(50)` and `sa.VARCHAR(50)` agree.
+    pub(super) type_key: String,
     pub(super) not_null: bool,
     pub(super) default: DefaultKind,
+    /// The named enum type the column's type creates with its table (`sa.Enum(..., name=)`),
+    /// unless `create_type=False`.
+    pub(super) enum_type: Option<String>,
+    /// `primary_key=True`.
+    pub(super) primary_key: bool,
+    /// Filled by PostgreSQL as a serial type would be if it is the table's autoincrement
+    /// column: no `sa.Identity()` / `sa.Sequence()`, no `server_default`, `autoincrement` not
+    /// False.
+    pub(super) may_be_serial: bool,
 }
 
 /// One call, its table resolved (batch calls take the enclosing `batch_alter_table`'s).
@@ -22,6 +34,8 @@ pub(super) enum Action {
     CreateTable {
         table: String,
         columns: Vec<Column>,
+        /// The columns of its primary key (`primary_key=True` or `sa.PrimaryKeyConstraint`).
+        primary_key: Vec<String>,
     },
     DropTable {
         table: String,
@@ -39,17 +53,21 @@ pub(super) enum Action {
         column: String,
         set_not_null: bool,
         type_text: Option<String>,
+        /// The new type's identity (`types::python_type_key`).
+        type_key: Option<String>,
         new_name: Option<String>,
     },
     CreateIndex {
         name: String,
         table: String,
         concurrently: bool,
+        if_not_exists: bool,
     },
     DropIndex {
         name: String,
         table: Option<String>,
         concurrently: bool,
+        if_exists: bool,
     },
     AddConstraint {
         kind: ConstraintKind,
@@ -73,6 +91,11 @@ pub(super) enum Action {
         verb: &'static str,
         table: String,
         unbounded: bool,
+    },
+    /// A type created or dropped on the connection (`sa.Enum(name="mood").drop(op.get_bind())`).
+    TypeChange {
+        create: bool,
+        name: String,
     },
     /// `op.bulk_insert` or an `op.execute` argument we cannot read (a variable, an f-string).
     Data,
@@ -195,6 +218,7 @@ fn column(value: &Value) -> Option<Column> {
     };
     let type_value = args.get(1).or_else(|| keyword(kwargs, "type_"));
     let type_text = type_value.map(render).unwrap_or_default();
+    let type_key = type_value.map(python_type_key).unwrap_or_default();
     let primary_key = is_true(keyword(kwargs, "primary_key"));
     let nullable = keyword(kwargs, "nullable");
     let not_null = matches!(nullable, Some(Value::Bool(false)))
@@ -209,12 +233,38 @@ fn column(value: &Value) -> Option<Column> {
     } else {
         default_kind(keyword(kwargs, "server_default"))
     };
+    let enum_type = type_value.and_then(enum_type_name);
+    let may_be_serial = !generated
+        && keyword(kwargs, "server_default").is_none_or(|v| *v == Value::None)
+        && !matches!(keyword(kwargs, "autoincrement"), Some(Value::Bool(false)));
     Some(Column {
+        primary_key,
+        may_be_serial,
         name,
+        enum_type,
         type_text,
+        type_key,
         not_null,
         default,
     })
+}
+
+/// The name of the enum type a type expression creates (`sa.Enum("a", name="mood")`,
+/// `postgresql.ENUM(..., name="mood")`), unless it says `create_type=False`.
+fn enum_type_name(value: &Value) -> Option<String> {
+    let Value::Call { func, kwargs, .. } = value else {
+        return None;
+    };
+    let base = func.rsplit('.').next().unwrap_or(func);
+    if !base.eq_ignore_ascii_case("enum")
+        || matches!(keyword(kwargs, "create_type"), Some(Value::Bool(false)))
+    {
+        return None;
+    }
+    match keyword(kwargs, "name") {
+        Some(Value::Str(name)) => Some(name.clone()),
+        _ => None,
+    }
 }
 
 /// `t.update()…`, `sa.delete(t)…`, `t.insert()…` passed to `op.execute`.
@@ -267,10 +317,26 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
     };
     let kw = |name: &str| keyword(&call.kwargs, name);
     match name {
-        "create_table" if !batch => Action::CreateTable {
-            table: table_name(call, 0, "table_name"),
-            columns: call.args.iter().skip(1).filter_map(column).collect(),
-        },
+        "create_table" if !batch => {
+            let columns: Vec<Column> = call.args.iter().skip(1).filter_map(column).collect();
+            let mut primary_key: Vec<String> = columns
+                .iter()
+                .filter(|c| c.primary_key)
+                .map(|c| c.name.clone())
+                .collect();
+            for arg in call.args.iter().skip(1) {
+                if let Value::Call { func, args, .. } = arg {
+                    if func.ends_with("PrimaryKeyConstraint") {
+                        primary_key.extend(args.iter().filter_map(|a| string(Some(a))));
+                    }
+                }
+            }
+            Action::CreateTable {
+                table: table_name(call, 0, "table_name"),
+                columns,
+                primary_key,
+            }
+        }
         "drop_table" if !batch => Action::DropTable {
             table: table_name(call, 0, "table_name"),
         },
@@ -290,12 +356,16 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
             column: string(positional(call, shift, "column_name")).unwrap_or_else(|| "?".into()),
             set_not_null: matches!(kw("nullable"), Some(Value::Bool(false))),
             type_text: kw("type_").filter(|v| **v != Value::None).map(render),
+            type_key: kw("type_")
+                .filter(|v| **v != Value::None)
+                .map(python_type_key),
             new_name: string(kw("new_column_name")),
         },
         "create_index" => Action::CreateIndex {
             name: string(positional(call, 0, "index_name")).unwrap_or_else(|| "?".into()),
             table: table_at(1, "table_name"),
             concurrently: is_true(kw("postgresql_concurrently")),
+            if_not_exists: is_true(kw("if_not_exists")),
         },
         "drop_index" => Action::DropIndex {
             name: string(positional(call, 0, "index_name")).unwrap_or_else(|| "?".into()),
@@ -305,6 +375,7 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
                 string(positional(call, 1, "table_name"))
             },
             concurrently: is_true(kw("postgresql_concurrently")),
+            if_exists: is_true(kw("if_exists")),
         },
         "create_foreign_key"
         | "create_check_constraint"
@@ -337,7 +408,14 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
             old: table_name(call, 0, "old_table_name"),
             new: table_name(call, 1, "new_table_name"),
         },
-        "execute" => match positional(call, 0, "sqltext") {
+        "bind.create_type" | "bind.drop_type" => match call.args.first().and_then(type_name) {
+            Some(name) => Action::TypeChange {
+                create: call.name == "bind.create_type",
+                name,
+            },
+            None => Action::Schema,
+        },
+        "execute" | "bind.execute" => match positional(call, 0, "sqltext") {
             Some(value) => match sql_text(value) {
                 Some(sql) => Action::Sql(sql),
                 None => data_expression(value).unwrap_or(Action::Data),
@@ -348,6 +426,17 @@ fn action(call: &OpCall, batch_table: Option<&str>) -> Action {
         "get_bind" | "get_context" | "batch_alter_table" | "f" | "inline_literal"
         | "implementation_for" | "invoke" => Action::Nothing,
         _ => Action::Schema,
+    }
+}
+
+/// The type a `.create(bind)` / `.drop(bind)` receiver names, `create_type=` notwithstanding.
+fn type_name(value: &Value) -> Option<String> {
+    let Value::Call { kwargs, .. } = value else {
+        return None;
+    };
+    match keyword(kwargs, "name") {
+        Some(Value::Str(name)) => Some(name.clone()),
+        _ => None,
     }
 }
 

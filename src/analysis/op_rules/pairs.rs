@@ -3,7 +3,7 @@
 
 use super::Summary;
 use crate::analysis::sql_rules::Object;
-use crate::analysis::{Direction, RawFinding, Rule};
+use crate::analysis::{Direction, RawFinding, Rule, Severity};
 
 fn describe(object: &Object) -> String {
     match object {
@@ -11,51 +11,102 @@ fn describe(object: &Object) -> String {
         Object::Column(t, c) => format!("column {t}.{c}"),
         Object::Index(i) => format!("index {i}"),
         Object::Constraint(c) => format!("constraint {c}"),
+        Object::Type(t) => format!("type {t}"),
+    }
+}
+
+fn unnamed(object: &Object) -> bool {
+    matches!(object, Object::Constraint(c) if c == "(unnamed)" || c == "?")
+}
+
+/// `object` (on `table`) is in `list`, or its whole table is. A table does not cover a type:
+/// dropping a table leaves the enum types its columns used.
+fn has(list: &[(Object, Option<String>, usize)], object: &Object, table: &Option<String>) -> bool {
+    let table = match object {
+        Object::Column(t, _) => Some(t.clone()),
+        Object::Type(_) => None,
+        _ => table.clone(),
+    };
+    list.iter().any(|(o, _, _)| o == object)
+        || table.is_some_and(|t| list.iter().any(|(o, _, _)| *o == Object::Table(t.clone())))
+}
+
+fn mismatch(line: usize, message: String) -> RawFinding {
+    RawFinding {
+        severity: None,
+        rule: Rule::DowngradeMismatch,
+        direction: Direction::Downgrade,
+        line,
+        end_line: line,
+        message,
     }
 }
 
 /// `downgrade-mismatch`: what the upgrade creates the downgrade must drop, what it drops the
-/// downgrade must re-create, and back. Dropping or creating a whole table covers what is on it.
+/// downgrade must re-create, what it alters the downgrade must alter back, and the enum values
+/// it adds the downgrade must take out; and back. Dropping or creating a whole table covers
+/// what is on it. Each object left over is named in a finding of its own.
 pub(super) fn mismatches(
     up: &Summary,
     down: &Summary,
     down_line: usize,
     out: &mut Vec<RawFinding>,
 ) {
-    let has = |list: &[(Object, Option<String>, usize)],
-               object: &Object,
-               table: &Option<String>| {
-        let table = match object {
-            Object::Column(t, _) => Some(t.clone()),
-            _ => table.clone(),
-        };
-        list.iter().any(|(o, _, _)| o == object)
-            || table.is_some_and(|t| list.iter().any(|(o, _, _)| *o == Object::Table(t.clone())))
-    };
-    let checks: [(&Summary, &Summary, &str, &str, bool); 2] = [
-        (up, down, "creates", "does not drop it", true),
-        (up, down, "drops", "does not re-create it", false),
-    ];
-    for (from, to, verb, missing, creates) in checks {
-        let (source, target) = if creates {
-            (&from.created, &to.dropped)
-        } else {
-            (&from.dropped, &to.created)
-        };
+    let types_opaque = up.types_opaque || down.types_opaque;
+    let skip =
+        |object: &Object| unnamed(object) || (types_opaque && matches!(object, Object::Type(_)));
+    for (source, target, verb, missing) in [
+        (&up.created, &down.dropped, "creates", "does not drop it"),
+        (&up.dropped, &down.created, "drops", "does not re-create it"),
+    ] {
         for (object, table, _) in source {
-            // Constraints without a name cannot be matched.
-            if matches!(object, Object::Constraint(c) if c == "(unnamed)" || c == "?") {
+            // Constraints without a name cannot be matched, nor types behind a variable.
+            if skip(object) {
                 continue;
             }
             if !has(target, object, table) {
-                out.push(RawFinding {
-                    rule: Rule::DowngradeMismatch,
-                    direction: Direction::Downgrade,
-                    line: down_line,
-                    end_line: down_line,
-                    message: format!("upgrade {verb} {}; downgrade {missing}", describe(object)),
-                });
+                out.push(mismatch(
+                    down_line,
+                    format!("upgrade {verb} {}; downgrade {missing}", describe(object)),
+                ));
             }
+        }
+    }
+    let column_gone = |s: &Summary, t: &str, c: &str| {
+        let column = Object::Column(t.to_owned(), c.to_owned());
+        let table = Object::Table(t.to_owned());
+        [&s.dropped, &s.created]
+            .iter()
+            .any(|l| l.iter().any(|(o, _, _)| *o == column || *o == table))
+    };
+    for (table, column, _) in &up.altered {
+        let undone = down
+            .altered
+            .iter()
+            .any(|(t, c, _)| t == table && c == column)
+            || column_gone(down, table, column);
+        if !undone {
+            out.push(mismatch(
+                down_line,
+                format!(
+                    "upgrade alters column {table}.{column}; downgrade does not change it back"
+                ),
+            ));
+        }
+    }
+    for (ty, value, _) in &up.added_values {
+        let quoted = format!("'{}'", value.to_lowercase().replace('\'', "''"));
+        let recreated = [&down.created, &down.dropped]
+            .iter()
+            .any(|l| l.iter().any(|(o, _, _)| *o == Object::Type(ty.clone())));
+        if !recreated && !down.sql_text.contains(&quoted) {
+            out.push(mismatch(
+                down_line,
+                format!(
+                    "upgrade adds value '{value}' to enum {ty}; downgrade does not take it out \
+                     (PostgreSQL cannot drop an enum value: re-create the type without it)"
+                ),
+            ));
         }
     }
     // And back: what the downgrade does that the upgrade never did.
@@ -64,16 +115,14 @@ pub(super) fn mismatches(
         (&down.dropped, &up.created, "drops"),
     ] {
         for (object, table, line) in list {
-            if matches!(object, Object::Constraint(c) if c == "(unnamed)" || c == "?") {
+            // A type a re-created table brings along is not a creation of its own.
+            if skip(object) || (matches!(object, Object::Type(_)) && table.is_some()) {
                 continue;
             }
             if !has(other, object, table) {
-                out.push(RawFinding {
-                    rule: Rule::DowngradeMismatch,
-                    direction: Direction::Downgrade,
-                    line: *line,
-                    end_line: *line,
-                    message: format!(
+                out.push(mismatch(
+                    *line,
+                    format!(
                         "downgrade {verb} {} that the upgrade never {}",
                         describe(object),
                         if verb == "creates" {
@@ -82,8 +131,38 @@ pub(super) fn mismatches(
                             "created"
                         }
                     ),
-                });
+                ));
             }
+        }
+    }
+    for (table, column, line) in &down.altered {
+        let done = up.altered.iter().any(|(t, c, _)| t == table && c == column)
+            || column_gone(up, table, column);
+        if !done {
+            out.push(mismatch(
+                *line,
+                format!("downgrade alters column {table}.{column} that the upgrade never changed"),
+            ));
+        }
+    }
+}
+
+/// A downgrade's drop of something its own upgrade created is what a downgrade is for: the
+/// finding stays (the console shows it) at info level, so it does not fail `lint`.
+pub(super) fn expected_inverses(up: &Summary, down: &Summary, out: &mut [RawFinding]) {
+    for (index, object, table) in &down.drop_findings {
+        let created = up.created.iter().any(|(o, t, _)| {
+            o == object || (unnamed(object) && unnamed(o) && t.is_some() && t == table)
+        }) || table.as_ref().is_some_and(|t| {
+            up.created
+                .iter()
+                .any(|(o, _, _)| *o == Object::Table(t.clone()))
+        });
+        if let (true, Some(finding)) = (created, out.get_mut(*index)) {
+            finding.severity = Some(Severity::Info);
+            finding
+                .message
+                .push_str(" (the inverse of what upgrade() creates)");
         }
     }
 }
@@ -97,7 +176,7 @@ pub(super) fn renames(
     direction: Direction,
     out: &mut Vec<RawFinding>,
 ) {
-    for (table, dropped, _) in &summary.dropped_columns {
+    for (table, dropped, _, batch) in &summary.dropped_columns {
         let dropped_type = other.columns.get(&(table.clone(), dropped.clone()));
         let adds: Vec<_> = summary
             .added_columns
@@ -107,7 +186,7 @@ pub(super) fn renames(
         let drops_on_table = summary
             .dropped_columns
             .iter()
-            .filter(|(t, _, _)| t == table)
+            .filter(|(t, _, _, _)| t == table)
             .count();
         for (_, added, added_type, line) in &adds {
             let same = match dropped_type {
@@ -117,17 +196,24 @@ pub(super) fn renames(
             };
             if same {
                 out.push(RawFinding {
+                    severity: None,
                     rule: Rule::SuspectedRename,
                     direction,
                     line: *line,
                     end_line: *line,
                     message: format!(
                         "drops {table}.{dropped} and adds {table}.{added}{}: if this is a \
-                         rename, alter_column(new_column_name=...) keeps the data",
-                        if added_type.is_empty() {
-                            String::new()
+                         rename, the data is lost; write {} instead",
+                        match dropped_type {
+                            Some(_) if !added_type.is_empty() => format!(" (both {added_type})"),
+                            _ => String::new(),
+                        },
+                        if *batch {
+                            format!("batch_op.alter_column('{dropped}', new_column_name='{added}')")
                         } else {
-                            format!(" ({added_type})")
+                            format!(
+                                "op.alter_column('{table}', '{dropped}', new_column_name='{added}')"
+                            )
                         }
                     ),
                 });
@@ -152,6 +238,7 @@ pub(super) fn renames(
             new_sorted.sort();
             if !new_sorted.is_empty() && new_sorted == old_sorted {
                 out.push(RawFinding {
+                    severity: None,
                     rule: Rule::SuspectedRename,
                     direction,
                     line: *line,

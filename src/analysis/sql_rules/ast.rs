@@ -37,7 +37,10 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
     let mut facts = Facts::default();
     match statement {
         Statement::Drop {
-            object_type, names, ..
+            object_type,
+            names,
+            if_exists,
+            ..
         } => {
             facts.schema = true;
             for name in names {
@@ -47,6 +50,7 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
                         facts.dropped.push(Object::Table(object.clone()))
                     }
                     ObjectType::Index => facts.dropped.push(Object::Index(object.clone())),
+                    ObjectType::Type => facts.dropped.push(Object::Type(object.clone())),
                     _ => {}
                 }
                 // A table made earlier in the same revision holds nothing to lose.
@@ -55,6 +59,13 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
                 }
                 if let Some((rule, what)) = drop_rule(object_type) {
                     facts.flag(rule, drop_message(what, &display(name)));
+                }
+                if *object_type == ObjectType::Index {
+                    if let Some((rule, message)) =
+                        robust_verdict("drops", &display(name), *if_exists, ctx)
+                    {
+                        facts.flag(rule, message);
+                    }
                 }
             }
         }
@@ -95,7 +106,15 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
         }
         Statement::CreateTable(ct) => {
             facts.schema = true;
-            facts.created.push(Object::Table(bare(&ct.name)));
+            let table = bare(&ct.name);
+            for column in &ct.columns {
+                let verdicts =
+                    sql_type_verdicts(&table, &fold(&column.name), &column.data_type.to_string());
+                for (rule, message) in verdicts {
+                    facts.flag(rule, message);
+                }
+            }
+            facts.created.push(Object::Table(table));
         }
         Statement::CreateIndex(ci) => {
             facts.schema = true;
@@ -111,6 +130,10 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
             for (rule, message) in create_index_verdicts(&index, &table, ci.concurrently, ctx) {
                 facts.flag(rule, message);
             }
+            if let Some((rule, message)) = robust_verdict("creates", &index, ci.if_not_exists, ctx)
+            {
+                facts.flag(rule, message);
+            }
         }
         Statement::AlterTable(at) => {
             facts.schema = true;
@@ -123,6 +146,9 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
         Statement::AlterType(at) => {
             facts.schema = true;
             if let AlterTypeOperation::AddValue(add) = &at.operation {
+                facts
+                    .added_values
+                    .push((bare(&at.name), add.value.value.clone()));
                 enum_add_value(&mut facts, &display(&at.name), &add.value.value, ctx);
             }
         }
@@ -134,10 +160,20 @@ pub(super) fn classify(statement: &Statement, ctx: &SqlContext) -> Facts {
             | SetExpr::Merge(inner) => return classify(inner, ctx),
             _ => {}
         },
-        Statement::Set(_)
-        | Statement::StartTransaction { .. }
-        | Statement::Commit { .. }
-        | Statement::Rollback { .. } => {}
+        Statement::CreateType { name, .. } => {
+            facts.schema = true;
+            facts.created.push(Object::Type(bare(name)));
+        }
+        Statement::StartTransaction { .. } => {
+            facts.flag(Rule::TransactionNesting, transaction_message("BEGIN"))
+        }
+        Statement::Commit { .. } => {
+            facts.flag(Rule::TransactionNesting, transaction_message("COMMIT"))
+        }
+        Statement::Rollback {
+            savepoint: None, ..
+        } => facts.flag(Rule::TransactionNesting, transaction_message("ROLLBACK")),
+        Statement::Set(_) | Statement::Rollback { .. } => {}
         // Everything else parsed (CREATE FUNCTION, COMMENT, GRANT, CREATE TYPE, …) changes
         // the schema without a rule of ours.
         _ => facts.schema = true,
@@ -167,6 +203,11 @@ fn alter_table_operation(
                 .created
                 .push(Object::Column(table.to_owned(), column.clone()));
             for (rule, message) in add_column_verdicts(table, &column, not_null, &default, ctx) {
+                facts.flag(rule, message);
+            }
+            for (rule, message) in
+                sql_type_verdicts(table, &column, &column_def.data_type.to_string())
+            {
                 facts.flag(rule, message);
             }
         }
@@ -244,10 +285,16 @@ fn alter_table_operation(
                 AlterColumnOperation::SetNotNull => {
                     facts.flag(Rule::SetNotNull, set_not_null_message(shown, &column))
                 }
-                AlterColumnOperation::SetDataType { data_type, .. } => facts.flag(
-                    Rule::AlterColumnType,
-                    alter_type_message(shown, &column, &data_type.to_string()),
-                ),
+                AlterColumnOperation::SetDataType { data_type, .. } => {
+                    facts.flag(
+                        Rule::AlterColumnType,
+                        alter_type_message(shown, &column, &data_type.to_string()),
+                    );
+                    for (rule, message) in sql_type_verdicts(table, &column, &data_type.to_string())
+                    {
+                        facts.flag(rule, message);
+                    }
+                }
                 _ => {}
             }
         }

@@ -107,6 +107,51 @@ impl<'t> Words<'t> {
     }
 }
 
+/// Words that end a column's type in a column definition.
+const TYPE_ENDS: &[&str] = &[
+    "NOT",
+    "NULL",
+    "DEFAULT",
+    "PRIMARY",
+    "REFERENCES",
+    "UNIQUE",
+    "CHECK",
+    "CONSTRAINT",
+    "COLLATE",
+    "GENERATED",
+    "USING",
+];
+
+/// A column's type as SQL text from its tokens (at nesting `base`; parentheses are not tokens,
+/// so a deeper token is a type parameter): `character varying(50)`, `int4[]`.
+fn type_text(toks: &[Tok], base: usize) -> String {
+    let mut name: Vec<&str> = Vec::new();
+    let mut params: Vec<&str> = Vec::new();
+    let mut array = false;
+    for t in toks {
+        if t.depth == base {
+            if TYPE_ENDS.contains(&t.word.as_str()) || t.comma {
+                break;
+            }
+            match t.name.as_str() {
+                "[" => array = true,
+                "]" => {}
+                other => name.push(other),
+            }
+        } else if t.depth == base + 1 && !t.comma {
+            params.push(t.name.as_str());
+        }
+    }
+    let mut text = name.join(" ");
+    if !params.is_empty() {
+        text.push_str(&format!("({})", params.join(",")));
+    }
+    if array {
+        text.push_str("[]");
+    }
+    text
+}
+
 fn has_word(toks: &[Tok], word: &str) -> bool {
     toks.iter().any(|t| t.word == word)
 }
@@ -133,6 +178,16 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
             None => return facts,
         }
     }
+    let control = match w.peek() {
+        "BEGIN" | "START" => Some("BEGIN"),
+        "COMMIT" | "END" => Some("COMMIT"),
+        "ROLLBACK" | "ABORT" if !has_top_word(&toks, "TO") => Some("ROLLBACK"),
+        _ => None,
+    };
+    if let Some(what) = control {
+        facts.flag(Rule::TransactionNesting, transaction_message(what));
+        return facts;
+    }
     if w.eat("DROP") {
         facts.schema = true;
         let kind = if w.eat("TABLE") || w.eat_all(&["FOREIGN", "TABLE"]) {
@@ -149,12 +204,14 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
             Some(ObjectType::Sequence)
         } else if w.eat("TYPE") || w.eat("DOMAIN") {
             Some(ObjectType::Type)
+        } else if w.eat("DATABASE") {
+            Some(ObjectType::Database)
         } else {
             None
         };
         let Some(kind) = kind else { return facts };
         let concurrently = w.eat("CONCURRENTLY");
-        w.eat_all(&["IF", "EXISTS"]);
+        let guarded = w.eat_all(&["IF", "EXISTS"]);
         loop {
             let (object, shown) = w.name();
             if object.is_empty() {
@@ -168,6 +225,11 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
             if !(kind == ObjectType::Table && ctx.created_tables.contains(&object)) {
                 if let Some((rule, what)) = drop_rule(&kind) {
                     facts.flag(rule, drop_message(what, &shown));
+                }
+            }
+            if kind == ObjectType::Index {
+                if let Some((rule, message)) = robust_verdict("drops", &shown, guarded, ctx) {
+                    facts.flag(rule, message);
                 }
             }
             if concurrently && ctx.in_transaction {
@@ -234,7 +296,7 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
         w.eat("UNIQUE");
         if w.eat("INDEX") {
             let concurrently = w.eat("CONCURRENTLY");
-            w.eat_all(&["IF", "NOT", "EXISTS"]);
+            let guarded = w.eat_all(&["IF", "NOT", "EXISTS"]);
             let index = if w.peek() == "ON" {
                 "(unnamed)".to_owned()
             } else {
@@ -248,6 +310,9 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
             for (rule, message) in create_index_verdicts(&index, &table, concurrently, ctx) {
                 facts.flag(rule, message);
             }
+            if let Some((rule, message)) = robust_verdict("creates", &index, guarded, ctx) {
+                facts.flag(rule, message);
+            }
             return facts;
         }
         for prefix in ["TEMPORARY", "TEMP", "UNLOGGED"] {
@@ -256,6 +321,24 @@ pub(super) fn classify(sql: &str, ctx: &SqlContext) -> Facts {
         if w.eat("TABLE") {
             w.eat_all(&["IF", "NOT", "EXISTS"]);
             let (table, _) = w.name();
+            // Column definitions: `name type …` elements of the parenthesised list.
+            let body: Vec<Tok> = w.rest().iter().filter(|t| t.depth >= 1).cloned().collect();
+            for element in body.split(|t| t.comma && t.depth == 1) {
+                let Some(first) = element.first() else {
+                    continue;
+                };
+                let constraint = matches!(
+                    first.word.as_str(),
+                    "CONSTRAINT" | "PRIMARY" | "UNIQUE" | "CHECK" | "FOREIGN" | "EXCLUDE" | "LIKE"
+                );
+                if constraint {
+                    continue;
+                }
+                let ty = type_text(&element[1..], 1);
+                for (rule, message) in sql_type_verdicts(&table, &first.name, &ty) {
+                    facts.flag(rule, message);
+                }
+            }
             facts.created.push(Object::Table(table));
         }
         return facts;
@@ -440,6 +523,10 @@ fn alter_table_clause(
                 {
                     facts.flag(rule, message);
                 }
+                let base = rest.first().map_or(0, |t| t.depth);
+                for (rule, message) in sql_type_verdicts(table, &column, &type_text(rest, base)) {
+                    facts.flag(rule, message);
+                }
                 None
             }
         };
@@ -483,6 +570,11 @@ fn alter_table_clause(
                 Rule::AlterColumnType,
                 alter_type_message(shown, &column, &ty.join(" ")),
             );
+            let rest = w.rest();
+            let base = rest.first().map_or(0, |t| t.depth);
+            for (rule, message) in sql_type_verdicts(table, &column, &type_text(rest, base)) {
+                facts.flag(rule, message);
+            }
         }
     }
 }

@@ -80,7 +80,7 @@ pub enum Answer {
 fn mark_of(rule: Rule) -> Mark {
     match rule.category() {
         Category::Destructive => Mark::Destructive,
-        Category::Locking | Category::Review => Mark::Caution,
+        Category::Locking | Category::Review | Category::Design => Mark::Caution,
     }
 }
 

@@ -120,7 +120,10 @@ fn header_lines<'a>(app: &'a App, theme: &Theme) -> Vec<Line<'a>> {
         ]));
     }
     for (i, f) in findings.iter().enumerate() {
-        let (mark, style) = if f.rule.category() == crate::analysis::Category::Destructive {
+        // Info findings (a downgrade's expected inverse, type advice) are shown, not alarming.
+        let (mark, style) = if f.severity == crate::analysis::Severity::Info {
+            ("·", theme.dim)
+        } else if f.rule.category() == crate::analysis::Category::Destructive {
             ("⚠", theme.danger)
         } else {
             ("!", theme.warning)

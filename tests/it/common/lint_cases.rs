@@ -33,6 +33,11 @@ pub const CASES: &[Case] = &[
         quiet: (&["op.execute(\"CREATE TYPE mood AS ENUM ('sad', 'ok')\")"], NOOP),
     },
     Case {
+        rule: "drop-database",
+        fire: (&["op.execute('DROP DATABASE legacy')"], NOOP),
+        quiet: (&["op.execute(\"SELECT 'DROP DATABASE legacy'\")"], NOOP),
+    },
+    Case {
         rule: "drop-sequence",
         fire: (&["op.execute('DROP SEQUENCE IF EXISTS order_seq')"], NOOP),
         quiet: (&["op.execute('CREATE SEQUENCE order_seq')"], NOOP),
@@ -146,5 +151,35 @@ pub const CASES: &[Case] = &[
         rule: "rename-table",
         fire: (&["op.rename_table('user', 'account')"], &["op.rename_table('account', 'user')"]),
         quiet: (&["op.execute(\"COMMENT ON TABLE account IS 'rename later'\")"], NOOP),
+    },
+    Case {
+        rule: "transaction-nesting",
+        fire: (&["op.execute('START TRANSACTION')"], NOOP),
+        quiet: (&["op.execute(\"SELECT 'COMMIT'\")"], NOOP),
+    },
+    Case {
+        rule: "prefer-robust-stmts",
+        fire: (&["with op.get_context().autocommit_block():", "    op.create_index('ix_a', 'a', ['b'], postgresql_concurrently=True)"], &["with op.get_context().autocommit_block():", "    op.drop_index('ix_a', table_name='a', postgresql_concurrently=True, if_exists=True)"]),
+        quiet: (&["with op.get_context().autocommit_block():", "    op.create_index('ix_a', 'a', ['b'], postgresql_concurrently=True, if_not_exists=True)"], &["with op.get_context().autocommit_block():", "    op.drop_index('ix_a', table_name='a', postgresql_concurrently=True, if_exists=True)"]),
+    },
+    Case {
+        rule: "ban-char-field",
+        fire: (&["op.add_column('users', sa.Column('code', sa.CHAR(3)))"], &["op.drop_column('users', 'code')"]),
+        quiet: (&["op.add_column('users', sa.Column('code', sa.String(3)))"], &["op.drop_column('users', 'code')"]),
+    },
+    Case {
+        rule: "prefer-bigint",
+        fire: (&["op.add_column('users', sa.Column('visits', sa.Integer()))"], &["op.drop_column('users', 'visits')"]),
+        quiet: (&["op.add_column('users', sa.Column('visits', sa.BigInteger()))"], &["op.drop_column('users', 'visits')"]),
+    },
+    Case {
+        rule: "prefer-identity",
+        fire: (&["op.create_table('tags', sa.Column('id', sa.BigInteger(), primary_key=True))"], &["op.drop_table('tags')"]),
+        quiet: (&["op.create_table('tags', sa.Column('id', sa.BigInteger(), sa.Identity(), primary_key=True))"], &["op.drop_table('tags')"]),
+    },
+    Case {
+        rule: "prefer-timestamptz",
+        fire: (&["op.add_column('users', sa.Column('seen', sa.DateTime()))"], &["op.drop_column('users', 'seen')"]),
+        quiet: (&["op.add_column('users', sa.Column('seen', sa.DateTime(timezone=True)))"], &["op.drop_column('users', 'seen')"]),
     },
 ];

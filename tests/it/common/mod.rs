@@ -6,6 +6,7 @@
 pub mod gen;
 pub mod lint_cases;
 pub mod pg;
+pub mod squawk;
 pub mod vectors;
 
 use std::path::{Path, PathBuf};
