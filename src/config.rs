@@ -368,57 +368,43 @@ const LIBPQ_OPTIONS: &[&str] = &[
 ];
 
 /// SQLAlchemy URL → libpq URL: `postgresql+psycopg://` and `postgres://` become `postgresql://`,
-/// unknown query options go.
+/// unknown query options go. Credentials and location are kept as written (see `dburl`).
 pub fn normalize_url(raw: &str) -> Result<String, String> {
     let raw = raw.trim();
-    let Some((scheme, rest)) = raw.split_once("://") else {
+    let Some(parts) = crate::dburl::split(raw) else {
         // Not echoed: a mangled URL may still hold a password.
         return Err("the URL is not of the form postgresql://user@host/db".to_owned());
     };
-    let base = scheme.split('+').next().unwrap_or_default();
+    let base = parts.scheme.split('+').next().unwrap_or_default();
     if base != "postgresql" && base != "postgres" {
         return Err(format!(
-            "{scheme}:// is not PostgreSQL; alembic-tui works with postgresql:// URLs"
+            "{}:// is not PostgreSQL; alembic-tui works with postgresql:// URLs",
+            parts.scheme
         ));
     }
-    let (location, query) = match rest.split_once('?') {
-        Some((l, q)) => (l, Some(q)),
-        None => (rest, None),
-    };
-    let mut url = format!("postgresql://{location}");
-    if let Some(query) = query {
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|kv| {
-                let key = kv.split('=').next().unwrap_or_default();
-                LIBPQ_OPTIONS.contains(&key)
-            })
-            .collect();
-        if !kept.is_empty() {
-            url.push('?');
-            url.push_str(&kept.join("&"));
-        }
+    let mut url = "postgresql://".to_owned();
+    if let Some(info) = parts.userinfo {
+        url.push_str(info);
+        url.push('@');
+    }
+    url.push_str(parts.location);
+    let kept: Vec<&str> = parts
+        .options()
+        .filter(|kv| {
+            let key = kv.split('=').next().unwrap_or_default();
+            LIBPQ_OPTIONS.contains(&key)
+        })
+        .collect();
+    if !kept.is_empty() {
+        url.push('?');
+        url.push_str(&kept.join("&"));
     }
     Ok(url)
 }
 
-/// The URL with any password replaced by `***`, in the userinfo and in `password=` options.
+/// The URL (or conninfo string) with every password replaced by `***` (see `redact`).
 pub fn redact(url: &str) -> String {
-    let mut out = url.to_owned();
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
-        if let Some((userinfo, host)) = authority.rsplit_once('@') {
-            if let Some((user, _password)) = userinfo.split_once(':') {
-                out = format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]);
-            }
-        }
-    }
-    if let Some(at) = out.find("password=") {
-        let end = out[at..].find('&').map_or(out.len(), |e| at + e);
-        out.replace_range(at + "password=".len()..end, "***");
-    }
-    out
+    crate::redact::url(url)
 }
 
 /// A duration as written in config: `5s`, `500ms`, `2min`, `1h`, or a bare number of

@@ -123,14 +123,13 @@ impl Journal {
     /// Appends one line and fsyncs it.
     pub fn append(&self, entry: &Entry) -> Result<()> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            crate::paths::create_private_dir(dir)
+                .with_context(|| format!("creating {}", dir.display()))?;
         }
         let mut line = serde_json::to_vec(entry).context("encoding a journal entry")?;
         line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
+        // 0600: the journal names users, databases and every statement run.
+        let mut file = crate::paths::open_private_append(&self.path)
             .with_context(|| format!("opening {}", self.path.display()))?;
         file.write_all(&line)
             .and_then(|()| file.sync_all())

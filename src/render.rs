@@ -295,10 +295,10 @@ impl Renderer {
         }
         let Some(dir) = &self.cache_dir else { return };
         // The cache is an optimisation: a full disk or a read-only home only costs a re-render.
-        if std::fs::create_dir_all(dir).is_ok() {
+        if crate::paths::create_private_dir(dir).is_ok() {
             if let Ok(bytes) = serde_json::to_vec(body) {
                 let tmp = dir.join(format!("{key}.json.tmp{}", std::process::id()));
-                if std::fs::write(&tmp, bytes).is_ok() {
+                if crate::paths::write_private(&tmp, &bytes).is_ok() {
                     let _ = std::fs::rename(&tmp, dir.join(format!("{key}.json")));
                 }
             }
@@ -463,6 +463,8 @@ impl Renderer {
         let mut parsed = parse_offline(&stdout, direction, &self.version_table);
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
+            // An env.py may print the URL it was given: its password stays here.
+            let stderr = crate::redact::text(&stderr, &self.alembic.database_url);
             parsed.error = Some(alembic_error(&stderr, out.status.code()));
             // The last step alembic announced is the one that failed; its SQL is incomplete.
             if let Some(last) = parsed.steps.pop() {

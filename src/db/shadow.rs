@@ -38,19 +38,20 @@ pub fn fresh_name() -> String {
 /// The URL with its database replaced by `name`: the path is rewritten and any `dbname=`
 /// option removed; host, user, password and other options stay.
 pub fn with_database(url: &str, name: &str) -> Result<String, String> {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some(parts) = crate::dburl::split(url) else {
         return Err(format!("{} is not a postgresql:// URL", redact(url)));
     };
-    let (before_query, query) = match rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    let authority = before_query.split('/').next().unwrap_or_default();
-    let mut out = format!("{scheme}://{authority}/{}", encode_path(name));
-    if let Some(query) = query {
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|kv| !kv.starts_with("dbname=") && !kv.is_empty())
+    let credentials = parts.userinfo.map(|i| format!("{i}@")).unwrap_or_default();
+    let mut out = format!(
+        "{}://{credentials}{}/{}",
+        parts.scheme,
+        parts.authority(),
+        encode_path(name)
+    );
+    if parts.query.is_some() {
+        let kept: Vec<&str> = parts
+            .options()
+            .filter(|kv| !kv.starts_with("dbname="))
             .collect();
         if !kept.is_empty() {
             out.push('?');

@@ -73,8 +73,7 @@ pub fn from_source(
         line,
         message,
     };
-    let module = pyparse::parse(source)
-        .map_err(|err| problem(Some(err.line), format!("syntax error: {}", err.message)))?;
+    let module = pyparse::parse(source).map_err(|err| problem(Some(err.line), err.to_string()))?;
 
     // The last top-level assignment wins, as when Python runs the module.
     let header = |name: &str| -> Result<Option<(usize, Value)>, LoadProblem> {

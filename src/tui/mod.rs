@@ -171,9 +171,10 @@ pub fn run(session: Session) -> Result<()> {
 /// console owns it. Without a state dir, no logs.
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let dir = state_dir()?;
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "alembic-tui.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // Owner only: the log names databases and shows their errors.
+    crate::paths::create_private_dir(&dir).ok()?;
+    let file = crate::paths::open_private_append(&dir.join("alembic-tui.log")).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("ALEMBIC_TUI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
