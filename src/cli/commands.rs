@@ -182,8 +182,15 @@ fn run_simple(
 pub fn settings(args: &Args, ws: &Workspace) -> Result<(Settings, ResolvedUrl)> {
     let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
     paths.push(config::project_config_path(ws.project.config.ini_dir()));
-    let layers = Layers::read(&paths)?;
-    let profile = layers.profile(args.profile.as_deref())?;
+    let layers = Layers::read_user_and_project(
+        config::user_config_path().as_deref(),
+        &config::project_config_path(ws.project.config.ini_dir()),
+    )?;
+    let (profile, warnings) = layers.profile_with_warnings(args.profile.as_deref())?;
+    for warning in warnings {
+        // Before any console is up: the terminal is still ours to print on.
+        eprintln!("warning: {}", crate::cli::terminal::escape(&warning));
+    }
     let origin = paths
         .iter()
         .map(|p| p.display().to_string())
