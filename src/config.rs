@@ -185,7 +185,10 @@ where
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a mapping")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some(key) = map.next_key::<String>()? {
                 if out.contains_key(&key) {
@@ -284,7 +287,8 @@ impl Layers {
         user: Option<&Path>,
         project: &Path,
     ) -> Result<Layers, ConfigError> {
-        let user_layers = Layers::read(&user.map(Path::to_path_buf).into_iter().collect::<Vec<_>>())?;
+        let user_layers =
+            Layers::read(&user.map(Path::to_path_buf).into_iter().collect::<Vec<_>>())?;
         let project_layers = Layers::read(&[project.to_path_buf()])?;
         let project_from = user_layers.files.len();
         let mut files = user_layers.files;
@@ -429,7 +433,12 @@ fn duplicate_message(text: &str, err: &serde_yaml::Error) -> Option<String> {
     let message = err.to_string();
     let key = match message.split_once("duplicate key \"") {
         Some((_, rest)) => rest.split_once('"')?.0.to_owned(),
-        None => message.split_once("duplicate field `")?.1.split_once('`')?.0.to_owned(),
+        None => message
+            .split_once("duplicate field `")?
+            .1
+            .split_once('`')?
+            .0
+            .to_owned(),
     };
     let at = err.location()?;
     let indent = at.column().saturating_sub(1);
@@ -479,7 +488,10 @@ fn too_deep(text: &str, limit: usize) -> Option<usize> {
         }
         let mut dashes = 0;
         let mut rest = body;
-        while let Some(after) = rest.strip_prefix('-').filter(|a| a.starts_with([' ', '\t'])) {
+        while let Some(after) = rest
+            .strip_prefix('-')
+            .filter(|a| a.starts_with([' ', '\t']))
+        {
             dashes += 1;
             rest = after.trim_start();
         }
@@ -964,7 +976,8 @@ mod tests {
         assert!(s.protected);
         assert!(
             warnings.len() == 1
-                && warnings[0].starts_with("alembic-tui.yaml: profile \"dev\": lock_timeout ignored"),
+                && warnings[0]
+                    .starts_with("alembic-tui.yaml: profile \"dev\": lock_timeout ignored"),
             "{warnings:?}"
         );
         assert_eq!(p.url.as_deref(), Some("postgresql://u@h/dev"));
@@ -1049,7 +1062,10 @@ mod tests {
     fn two_layers(user: &str, project: &str) -> (ProfileFile, Vec<String>) {
         let layers = Layers {
             files: vec![
-                ("user.yaml".into(), parse_config(Path::new("user.yaml"), user).unwrap()),
+                (
+                    "user.yaml".into(),
+                    parse_config(Path::new("user.yaml"), user).unwrap(),
+                ),
                 (
                     "alembic-tui.yaml".into(),
                     parse_config(Path::new("alembic-tui.yaml"), project).unwrap(),
@@ -1073,9 +1089,16 @@ mod tests {
         assert_eq!(s.lock_timeout, Duration::from_secs(2));
         assert_eq!(s.statement_timeout, Some(Duration::from_secs(60)));
         assert_eq!(warnings.len(), 4, "{warnings:?}");
-        for key in ["read_only", "protected", "lock_timeout", "statement_timeout"] {
+        for key in [
+            "read_only",
+            "protected",
+            "lock_timeout",
+            "statement_timeout",
+        ] {
             assert!(
-                warnings.iter().any(|w| w.contains(&format!("{key} ignored"))),
+                warnings
+                    .iter()
+                    .any(|w| w.contains(&format!("{key} ignored"))),
                 "{key}: {warnings:?}"
             );
         }
@@ -1091,7 +1114,11 @@ mod tests {
             "profiles:\n  prod:\n    lock_timeout: 1h\n    read_only: true\n",
         );
         let s = Settings::from_profile(Some("prod"), &p, "x").unwrap();
-        assert_eq!(s.lock_timeout, Duration::from_secs(5), "the default bounds it");
+        assert_eq!(
+            s.lock_timeout,
+            Duration::from_secs(5),
+            "the default bounds it"
+        );
         assert!(s.read_only);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
@@ -1140,7 +1167,9 @@ mod tests {
                 .collect::<String>(),
             format!("profiles: {}", "[a#".repeat(1_000)),
         ] {
-            let err = parse_config(Path::new("c.yaml"), &text).unwrap_err().to_string();
+            let err = parse_config(Path::new("c.yaml"), &text)
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.starts_with("c.yaml: ")
                     && (err.contains("nested more than") || err.contains("bytes is more")),

@@ -48,7 +48,10 @@ impl<'a> UrlParts<'a> {
 /// Cuts `url` into its parts; None when it is not of the form `scheme://…`.
 pub fn split(url: &str) -> Option<UrlParts<'_>> {
     let (scheme, rest) = url.split_once("://")?;
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
@@ -117,7 +120,10 @@ mod tests {
             (Some("u"), Some("pw"), "h:5432/db", Some("sslmode=require"))
         );
         assert_eq!(parts("postgresql://h/db"), (None, None, "h/db", None));
-        assert_eq!(parts("postgresql://u@h/db"), (Some("u"), None, "h/db", None));
+        assert_eq!(
+            parts("postgresql://u@h/db"),
+            (Some("u"), None, "h/db", None)
+        );
         assert!(split("not a url").is_none());
         assert!(split("://x").is_none());
     }

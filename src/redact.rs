@@ -121,6 +121,11 @@ impl Secrets {
         if let Some(parts) = dburl::split(url.trim()) {
             if let Some(password) = parts.password() {
                 add(password);
+                // The driver ends credentials at the first `@`: the rest of such a password
+                // becomes its host, which connection errors print.
+                if let Some((_, tail)) = password.split_once('@') {
+                    add(tail);
+                }
             }
             for pair in parts.options() {
                 if let Some((key, value)) = pair.split_once('=') {
@@ -190,9 +195,15 @@ mod tests {
             ("postgresql://u:s3cret@h/db", "postgresql://u:***@h/db"),
             ("postgresql://u:pa/ss@h/db", "postgresql://u:***@h/db"),
             ("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db"),
-            ("postgresql://u:a:b?c@h:5/db?x=1", "postgresql://u:***@h:5/db?x=1"),
+            (
+                "postgresql://u:a:b?c@h:5/db?x=1",
+                "postgresql://u:***@h:5/db?x=1",
+            ),
             ("postgresql://u:s3/cr@t%2Fx@h/db", "postgresql://u:***@h/db"),
-            ("postgresql+psycopg://u:%40%2F@h/db", "postgresql+psycopg://u:***@h/db"),
+            (
+                "postgresql+psycopg://u:%40%2F@h/db",
+                "postgresql+psycopg://u:***@h/db",
+            ),
             ("postgresql://u@h/db", "postgresql://u@h/db"),
         ] {
             assert_eq!(url(raw), want, "{raw}");
@@ -217,7 +228,10 @@ mod tests {
             url("host=h password='a b\\' c' dbname=d"),
             "host=h password=*** dbname=d"
         );
-        assert_eq!(url("host=h password = x user=u"), "host=h password = *** user=u");
+        assert_eq!(
+            url("host=h password = x user=u"),
+            "host=h password = *** user=u"
+        );
         assert_eq!(
             assignments("env: PGPASSWORD=hunter2 PATH=/bin"),
             "env: PGPASSWORD=*** PATH=/bin"

@@ -76,7 +76,12 @@ fn deeply_nested_python_is_one_problem_and_the_rest_loads() {
         exited_normally(&out);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        for file in ["deep_sum.py", "deep_lists.py", "deep_nots.py", "deep_attrs.py"] {
+        for file in [
+            "deep_sum.py",
+            "deep_lists.py",
+            "deep_nots.py",
+            "deep_attrs.py",
+        ] {
             assert!(
                 stderr.contains(&format!("{file}:8: too deeply nested")),
                 "{args:?}: {file} not reported with its line: {stderr}"
@@ -130,8 +135,9 @@ fn an_enormous_where_clause_is_reviewed_without_overflowing() {
 
 #[test]
 fn unsafe_revision_ids_and_labels_are_refused_with_the_file_named() {
-    let bad_label = "\"\"\"l\"\"\"\nrevision = 'c3'\ndown_revision = 'b2'\nbranch_labels = ('x y',)\n"
-        .to_owned();
+    let bad_label =
+        "\"\"\"l\"\"\"\nrevision = 'c3'\ndown_revision = 'b2'\nbranch_labels = ('x y',)\n"
+            .to_owned();
     let (_dir, ini) = project(&[
         ("a1_base.py", revision("a1", None, "base", "pass")),
         // Hand-written ids alembic accepts, and alembic-tui too.
@@ -141,7 +147,12 @@ fn unsafe_revision_ids_and_labels_are_refused_with_the_file_named() {
         ),
         (
             "q_quote.py",
-            revision("q'; DROP TABLE t; --", Some("add_users.table_2"), "q", "pass"),
+            revision(
+                "q'; DROP TABLE t; --",
+                Some("add_users.table_2"),
+                "q",
+                "pass",
+            ),
         ),
         (
             "w_space.py",
@@ -176,7 +187,10 @@ fn unsafe_revision_ids_and_labels_are_refused_with_the_file_named() {
             "{file} not refused: {stderr}"
         );
     }
-    assert!(!stderr.contains('\u{1b}'), "raw escape on stderr: {stderr:?}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "raw escape on stderr: {stderr:?}"
+    );
     assert!(!stdout.contains("DROP"), "{stdout}");
 }
 

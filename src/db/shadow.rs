@@ -93,8 +93,10 @@ impl Shadow {
         })
     }
 
-    /// Creates the (empty) database.
-    pub async fn create(&self) -> Result<(), DbError> {
+    /// Creates the (empty) database, and in it the schema of the version table when the profile
+    /// names one: on the real database a DBA made that schema, not the history, and the
+    /// version table cannot be created without it.
+    pub async fn create(&self, version_table_schema: Option<&str>) -> Result<(), DbError> {
         let client = db::connect(&self.admin, ConnectOptions { read_only: false }).await?;
         client
             .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&self.name)))
@@ -105,6 +107,23 @@ impl Shadow {
                     "creating the shadow database {}: {}",
                     self.name,
                     describe(&e, &self.admin.url)
+                ),
+            })?;
+        let Some(schema) = version_table_schema else {
+            return Ok(());
+        };
+        let shadow = db::connect(&self.url, ConnectOptions { read_only: false }).await?;
+        shadow
+            .batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote_ident(schema)
+            ))
+            .await
+            .map_err(|e| DbError::Query {
+                target: redact(&self.url.url),
+                message: format!(
+                    "creating the version table's schema {schema} in the shadow database: {}",
+                    describe(&e, &self.url.url)
                 ),
             })
     }

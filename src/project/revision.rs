@@ -108,8 +108,8 @@ pub fn from_source(
     };
     let down_revisions = match header("down_revision")? {
         Some((line, value)) => {
-            let ids = id_list(&value)
-                .map_err(|e| problem(Some(line), format!("down_revision: {e}")))?;
+            let ids =
+                id_list(&value).map_err(|e| problem(Some(line), format!("down_revision: {e}")))?;
             for id in &ids {
                 check_name("down_revision", id).map_err(|m| problem(Some(line), m))?;
             }
@@ -125,8 +125,8 @@ pub fn from_source(
     let optional_list = |name: &str| -> Result<Vec<String>, LoadProblem> {
         match header(name)? {
             Some((line, value)) => {
-                let names = id_list(&value)
-                    .map_err(|e| problem(Some(line), format!("{name}: {e}")))?;
+                let names =
+                    id_list(&value).map_err(|e| problem(Some(line), format!("{name}: {e}")))?;
                 for each in &names {
                     check_name(name, each).map_err(|m| problem(Some(line), m))?;
                 }

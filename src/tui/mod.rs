@@ -146,7 +146,9 @@ pub fn describe_url(url: &str) -> (String, Option<String>) {
         Some(db) => format!("{host}:{port}/{db}"),
         None => format!("{host}:{port}"),
     };
-    (label, db)
+    // The driver ends credentials at the first `@`: the rest of a password holding a raw `@`
+    // is what it calls the host.
+    (crate::redact::text(&label, url), db)
 }
 
 /// Opens the console and runs it until the user quits.
