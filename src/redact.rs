@@ -145,6 +145,11 @@ impl Secrets {
         Secrets { values }
     }
 
+    /// The secret values, longest first.
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+
     /// `text` with every known secret, and every `password=`-like assignment or URL
     /// credential in it, masked.
     pub fn scrub(&self, text: &str) -> String {
