@@ -238,6 +238,9 @@ pub struct LintFile {
     pub pg_version: Option<u32>,
 }
 
+/// A profile's name and its keys layered over every file.
+pub type NamedProfile = (String, ProfileFile);
+
 /// The config files that apply, in increasing precedence, with where each came from.
 #[derive(Debug, Clone, Default)]
 pub struct Layers {
@@ -351,7 +354,7 @@ impl Layers {
     pub fn profile_with_warnings(
         &self,
         name: Option<&str>,
-    ) -> Result<(Option<(String, ProfileFile)>, Vec<String>), ConfigError> {
+    ) -> Result<(Option<NamedProfile>, Vec<String>), ConfigError> {
         let name = name.map(str::to_owned).or_else(|| {
             self.files
                 .iter()

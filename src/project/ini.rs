@@ -245,7 +245,10 @@ mod tests {
     fn references_that_multiply_are_stopped() {
         let mut text = "[alembic]\n".to_owned();
         for level in 0..8 {
-            text.push_str(&format!("k{level} = {}\n", format!("%(k{})s", level + 1).repeat(10)));
+            text.push_str(&format!(
+                "k{level} = {}\n",
+                format!("%(k{})s", level + 1).repeat(10)
+            ));
         }
         text.push_str("k8 = x\n");
         let err = ini(&text).get("alembic", "k0").unwrap_err().to_string();
