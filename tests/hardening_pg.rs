@@ -195,6 +195,17 @@ fn a_password_with_slash_at_and_escapes_reaches_no_output_channel() {
     );
     assert_eq!(code, 0, "{text}");
     assert_no_password("downgrade --json", &text);
+    // A query error (not a connection error) names the target too.
+    psql(
+        &db,
+        "DO $$ BEGIN CREATE ROLE nosy LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    )
+    .unwrap();
+    let nosy = with_password(&db, "Pa/ss%40w%252Frd").replacen("postgres:", "nosy:", 1);
+    let (code, text) = run(&project, &nosy, &["current"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("permission denied"), "{text}");
+    assert_no_password("a refused query", &text);
     for args in [
         &["current"][..],
         &["status"],
