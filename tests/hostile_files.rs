@@ -94,6 +94,28 @@ fn deeply_nested_python_is_one_problem_and_the_rest_loads() {
 }
 
 #[test]
+fn a_file_just_under_the_nesting_limit_loads_and_lints() {
+    // 990 nested calls in an op's argument: every walk over the values it becomes (lint
+    // messages, comparisons, drops) stays on the stack, in a debug build too.
+    let calls = format!(
+        "op.add_column('t', {}sa.Column('c', sa.Integer(), nullable=False){})",
+        "f(".repeat(990),
+        ")".repeat(990)
+    );
+    let sum = format!("x = 1{}", " + 1".repeat(990));
+    let (_dir, ini) = project(&[
+        ("a1_base.py", revision("a1", None, "base", &calls)),
+        ("b2_sum.py", revision("b2", Some("a1"), "sum", &sum)),
+    ]);
+    for args in [&["heads"][..], &["lint"], &["--json", "show", "a1"]] {
+        let out = run(&ini, args);
+        exited_normally(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("too deeply nested"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn a_shallow_file_of_the_same_size_still_loads() {
     // Many terms, little depth: a long list literal is not nesting.
     let long = format!("x = [{}]", vec!["1"; 50_000].join(", "));

@@ -86,9 +86,10 @@ impl std::fmt::Display for SyntaxError {
     }
 }
 
-/// Statements and expressions nested deeper than this make the file a problem. CPython itself
-/// gives up far earlier on most shapes (200 nested brackets; its compiler's recursion limit),
-/// so no file alembic can load comes near it.
+/// Statements and expressions nested deeper than this make the file a problem. CPython allows
+/// 200 nested brackets and compiles operator chains to about 3,000 levels; revision files,
+/// written by hand or generated, stay within a few dozen. A thousand keeps every walk of ours,
+/// including the derived ones over `Value`, shallow enough for any thread's stack.
 pub const MAX_NESTING: usize = 1_000;
 
 /// Below this much stack left, a walk continues on a fresh segment of [`STACK_SEGMENT`] bytes.
@@ -145,7 +146,10 @@ fn drop_deep<T>(tree: T, levels: usize) {
     const PER_LEVEL: usize = 512;
     const MOST: usize = 512 * 1024 * 1024;
     match levels.checked_mul(PER_LEVEL) {
-        Some(size) if size <= MOST => stacker::grow(size + STACK_SEGMENT, move || drop(tree)),
+        Some(size) if size <= MOST => {
+            let size = size + STACK_RED_ZONE;
+            stacker::maybe_grow(size, size, move || drop(tree))
+        }
         _ => std::mem::forget(tree),
     }
 }
@@ -198,11 +202,11 @@ pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
             message: err.error.to_string(),
             too_deep: false,
         };
-        with_stack(move || drop(parsed));
+        drop_deep(parsed, depth.max);
         return Err(error);
     }
     let module = with_stack(|| summarise(source, &lines, &parsed));
-    with_stack(move || drop(parsed));
+    drop_deep(parsed, depth.max);
     Ok(module)
 }
 
