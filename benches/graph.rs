@@ -1,7 +1,7 @@
 //! Load + graph + `heads`, and the whole `history` command (lanes and text), on generated
 //! projects of 2,000 and 10,000 revisions. Run: `cargo bench --bench graph`.
 
-#[path = "../tests/common/gen.rs"]
+#[path = "../tests/it/common/gen.rs"]
 mod gen;
 
 use std::path::Path;
@@ -14,7 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 fn load_and_heads(ini: &Path) -> usize {
     let config = project::discover(Path::new("."), Some(ini), "alembic").expect("config");
     let project = project::load(&config).expect("load");
-    let (ws, _) = commands::Workspace::new(project).expect("graph");
+    let (ws, _) = alembic_tui::workspace::Workspace::new(project).expect("graph");
     ws.map.heads().len()
 }
 

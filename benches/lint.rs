@@ -2,7 +2,7 @@
 //! every kind of rule): the rules alone over already-parsed revisions, and the whole `lint`
 //! command (discover, load, graph, rules, JSON). Run: `cargo bench --bench lint`.
 
-#[path = "../tests/common/gen.rs"]
+#[path = "../tests/it/common/gen.rs"]
 mod gen;
 
 use std::path::Path;

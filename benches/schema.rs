@@ -3,7 +3,7 @@
 //! the shapes the catalog batch could take. Needs PostgreSQL server binaries (as the tests do):
 //! `cargo bench --bench schema`.
 
-#[path = "../tests/common/pg.rs"]
+#[path = "../tests/it/common/pg.rs"]
 #[allow(dead_code)]
 mod pg;
 

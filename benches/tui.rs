@@ -4,7 +4,7 @@
 //! one frame at 10,000 revisions.
 //! Run: `cargo bench --bench tui`.
 
-#[path = "../tests/common/gen.rs"]
+#[path = "../tests/it/common/gen.rs"]
 mod gen;
 
 use std::collections::HashSet;

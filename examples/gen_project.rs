@@ -3,7 +3,7 @@
 //! `--executable`: a history alembic can run against a database (no depends_on; see
 //! `gen::executable_project`); `--url`: the ini's `sqlalchemy.url` for online runs.
 
-#[path = "../tests/common/gen.rs"]
+#[path = "../tests/it/common/gen.rs"]
 mod gen;
 
 fn main() -> std::process::ExitCode {

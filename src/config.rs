@@ -63,7 +63,8 @@ pub enum TransactionMode {
     /// Each step commits on its own (alembic's `transaction_per_migration`).
     #[default]
     Step,
-    /// The whole plan commits at the end, or nothing does.
+    /// The steps share one transaction that commits at the end; an autocommit statement or an
+    /// online step commits what came before it (the preview says so).
     Plan,
 }
 

@@ -7,7 +7,29 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+/// Why the throwaway server could not be had, naming the step that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TempServerError {
+    #[error("no PostgreSQL server binaries (initdb, postgres) on PATH, in `pg_config --bindir` or /usr/lib/postgresql/*/bin: install the server (e.g. apt-get install postgresql) or set ALEMBIC_TUI_PG_BINDIR")]
+    NoBinaries,
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    /// A step ran and failed; `output` is what it said.
+    #[error("{what}: {output}")]
+    Failed { what: String, output: String },
+    #[error("creating database {name}: {message}")]
+    CreateDatabase { name: String, message: String },
+}
+
+type Result<T> = std::result::Result<T, TempServerError>;
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> TempServerError {
+    let what = what.into();
+    move |source| TempServerError::Io { what, source }
+}
 
 /// The port number names the socket file; nothing listens on TCP.
 const PORT: u16 = 5432;
@@ -37,7 +59,7 @@ pub fn find_bindir() -> Result<PathBuf> {
     let mut versioned: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|entries| {
             entries
-                .filter_map(Result::ok)
+                .filter_map(std::result::Result::ok)
                 .filter_map(|e| {
                     let version = e.file_name().to_str()?.parse::<u32>().ok()?;
                     Some((version, e.path().join("bin")))
@@ -47,11 +69,10 @@ pub fn find_bindir() -> Result<PathBuf> {
         .unwrap_or_default();
     versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
     candidates.extend(versioned.into_iter().map(|(_, p)| p));
-    candidates.into_iter().find(|d| has_server(d)).context(
-        "no PostgreSQL server binaries (initdb, postgres) on PATH, in `pg_config --bindir` or \
-         /usr/lib/postgresql/*/bin: install the server (e.g. apt-get install postgresql) or set \
-         ALEMBIC_TUI_PG_BINDIR",
-    )
+    candidates
+        .into_iter()
+        .find(|d| has_server(d))
+        .ok_or(TempServerError::NoBinaries)
 }
 
 fn is_root() -> bool {
@@ -87,19 +108,20 @@ impl TempServer {
         let data = dir.join("data");
         let socket_dir = dir.join("socket");
         std::fs::create_dir_all(&socket_dir)
-            .with_context(|| format!("creating {}", socket_dir.display()))?;
+            .map_err(io(format!("creating {}", socket_dir.display())))?;
         if root {
             let chown = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
                 .arg(dir)
                 .status()
-                .context("running chown")?;
+                .map_err(io("running chown"))?;
             if !chown.success() {
-                bail!(
-                    "cannot give {} to the postgres user (running as root, the server must run \
-                     as postgres: create that user, e.g. `useradd -r postgres`)",
-                    dir.display()
-                );
+                return Err(TempServerError::Failed {
+                    what: format!("giving {} to the postgres user", dir.display()),
+                    output: "running as root, the server must run as postgres: create that \
+                             user, e.g. `useradd -r postgres`"
+                        .to_owned(),
+                });
             }
         }
         let log = dir.join("initdb.log");
@@ -113,10 +135,13 @@ impl TempServer {
             root,
         )
         .status()
-        .context("running initdb")?;
+        .map_err(io("running initdb"))?;
         if !init.success() {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
-            bail!("initdb failed: {}", text.trim());
+            return Err(TempServerError::Failed {
+                what: "initdb failed".to_owned(),
+                output: text.trim().to_owned(),
+            });
         }
         let server_log = dir.join("server.log");
         // The keeper waits for its stdin to close (we exit, or drop this, or are killed), then
@@ -137,7 +162,7 @@ impl TempServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .context("starting postgres")?;
+            .map_err(io("starting postgres"))?;
         let server = TempServer {
             socket_dir,
             keeper: Some(keeper),
@@ -147,7 +172,10 @@ impl TempServer {
         while !socket.exists() {
             if Instant::now() > deadline {
                 let text = std::fs::read_to_string(&server_log).unwrap_or_default();
-                bail!("postgres did not start within 60 s: {}", text.trim());
+                return Err(TempServerError::Failed {
+                    what: "postgres did not start within 60 s".to_owned(),
+                    output: text.trim().to_owned(),
+                });
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -171,13 +199,17 @@ impl TempServer {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .context("starting the async runtime")?;
+            .map_err(io("starting the async runtime"))?;
+        let failed = |message: String| TempServerError::CreateDatabase {
+            name: name.to_owned(),
+            message,
+        };
         runtime.block_on(async {
             let deadline = Instant::now() + Duration::from_secs(30);
             let client = loop {
                 match crate::db::connect(&url, Default::default()).await {
                     Ok(c) => break c,
-                    Err(err) if Instant::now() > deadline => return Err(anyhow::Error::new(err)),
+                    Err(err) if Instant::now() > deadline => return Err(failed(err.to_string())),
                     Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
                 }
             };
@@ -188,7 +220,7 @@ impl TempServer {
             client
                 .batch_execute(&sql)
                 .await
-                .with_context(|| format!("creating database {name}"))?;
+                .map_err(|e| failed(e.to_string()))?;
             Ok(())
         })
     }

@@ -82,6 +82,16 @@ pub enum Command {
     Downgrade(MigrateArgs),
     /// Compare the database with what its history builds on a throwaway database; exit 1 on drift.
     Drift,
+    /// What alembic-tui ran, from its journal: who applied what, when, where, how long, how it
+    /// ended (no project or database needed). `--profile` keeps that profile's entries.
+    Journal {
+        /// Only entries of revisions starting with this id (or prefix).
+        #[arg(long, short = 'r', value_name = "REV")]
+        revision: Option<String>,
+        /// Also each entry's statements.
+        #[arg(long)]
+        sql: bool,
+    },
     /// Check on a throwaway database that each downgrade undoes its upgrade; exit 1 if not.
     Verify {
         /// `A:B` (the steps of `upgrade A:B`; empty sides are base and heads) or one revision

@@ -4,18 +4,18 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
-use crate::analysis::{self, AppliedHash, Finding, LintOptions, Severity};
+use crate::analysis::{self, Finding, LintOptions, Severity};
 use crate::cli::args::{Args, Command};
-use crate::cli::commands::{self, Outcome, Workspace};
-use crate::config::{self, Layers, ResolvedUrl};
-use crate::journal::{Entry, Journal};
+use crate::cli::commands::{self, Outcome};
+use crate::engine::journal::{edited_since_applied, Journal};
+use crate::engine::state::{self, DatabaseState};
 use crate::project::Revision;
-use crate::render::sha256_hex;
+use crate::workspace::Workspace;
 
 /// How `lint` prints its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,7 +46,7 @@ pub fn run(
         anyhow::bail!("lint::run called for another command");
     };
     let (range, pending, format) = (range.as_deref(), *pending, *format);
-    let mut opts = lint_options(ws)?;
+    let mut opts = commands::context(args, ws)?.lint;
     let database = if pending {
         Some(read_database(args, ws)?)
     } else {
@@ -82,18 +82,11 @@ pub fn run(
     })
 }
 
-/// The config files' `lint:` sections (user file, then alembic-tui.yaml beside alembic.ini).
-pub(crate) fn lint_options(ws: &Workspace) -> Result<LintOptions> {
-    let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
-    paths.push(config::project_config_path(ws.project.config.ini_dir()));
-    Ok(Layers::read(&paths)?.lint_options()?)
-}
-
 /// What `--pending` reads from the database, over one connection: the version table's rows and
 /// `server_version_num`.
-fn read_database(args: &Args, ws: &Workspace) -> Result<commands::DatabaseState> {
+fn read_database(args: &Args, ws: &Workspace) -> Result<DatabaseState> {
     let (settings, url) = commands::settings(args, ws)?;
-    commands::read_database(&settings, &url)
+    Ok(state::read(&settings, &url)?)
 }
 
 /// The revisions to lint, newest first: all, a `start:end` range as `history -r`, or the
@@ -129,30 +122,12 @@ fn chosen(
         },
     };
     if let Some(rows) = pending_from {
-        let steps = ws.map.plan_upgrade(rows, "heads").with_context(|| {
-            format!(
-                "planning upgrade heads from the version table's rows [{}]",
-                rows.join(", ")
-            )
-        })?;
+        let steps =
+            crate::engine::prepare::plan(ws, rows, crate::graph::Direction::Upgrade, "heads")?;
         let pending: Vec<&str> = steps.iter().map(|s| s.revision.as_str()).collect();
         ids.retain(|id| pending.contains(&id.as_str()));
     }
     Ok(ids)
-}
-
-/// The upgrades the journal recorded as applied to the database this run points at (matched
-/// by the redacted URL, as the journal stores it), oldest first.
-pub fn applied_hashes(entries: &[Entry], target: &str) -> Vec<AppliedHash> {
-    entries
-        .iter()
-        .filter(|e| e.target == target && e.direction == "upgrade" && e.outcome == "applied")
-        .filter(|e| !e.file_sha256.is_empty())
-        .map(|e| AppliedHash {
-            revision: e.revision.clone(),
-            file_sha256: e.file_sha256.clone(),
-        })
-        .collect()
 }
 
 /// `edited-after-apply` for `revs`, when a journal exists and a database URL resolves (no
@@ -177,43 +152,6 @@ fn edited_after_apply(
     edited_since_applied(&journal, &url, revs, opts, &mut |w| {
         let _ = writeln!(warn, "warning: {w}");
     })
-}
-
-/// `edited-after-apply` against `journal` for the database at `url`: each revision whose file
-/// no longer hashes to what was applied there. Problems (an unreadable journal or file) go to
-/// `warn` and skip what they concern.
-pub fn edited_since_applied(
-    journal: &Journal,
-    url: &ResolvedUrl,
-    revs: &[&Revision],
-    opts: &LintOptions,
-    warn: &mut dyn FnMut(String),
-) -> Vec<Finding> {
-    let journal = match journal.read_all() {
-        Ok(entries) if !entries.is_empty() => entries,
-        Ok(_) => return Vec::new(),
-        Err(err) => {
-            warn(format!("edited-after-apply skipped: {err:#}"));
-            return Vec::new();
-        }
-    };
-    let applied = applied_hashes(&journal, &config::redact(&url.url));
-    let mut found = Vec::new();
-    for rev in revs {
-        if !applied.iter().any(|a| a.revision == rev.id) {
-            continue;
-        }
-        match std::fs::read(&rev.path) {
-            Ok(bytes) => found.extend(analysis::edited_after_apply(
-                rev,
-                &sha256_hex(&bytes),
-                &applied,
-                opts,
-            )),
-            Err(err) => warn(format!("{}: cannot read: {err}", rev.path.display())),
-        }
-    }
-    found
 }
 
 /// `path` relative to `cwd` when it lies below it (what CI annotations and editors expect).

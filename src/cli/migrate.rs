@@ -6,25 +6,19 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use crate::analysis::{Flag, LintOptions, Severity, StepReview};
-use crate::cli::args::{Args, PlanDirection};
-use crate::cli::commands::{read_database, settings, Workspace};
-use crate::config::{redact, Executor, ResolvedUrl, Settings};
-use crate::db::exec::{self, Cancel, Event, Target};
-use crate::graph::Step;
-use crate::journal::Journal;
-use crate::render::{
-    direction_word, online_target, AlembicCommand, Renderer, StatementKind, StepBody, StepScript,
-};
-
-/// What the user asked for on the command line.
-pub struct MigrateRequest<'a> {
-    pub direction: PlanDirection,
-    pub target: &'a str,
-    pub yes: bool,
-    pub sql_only: bool,
-    pub confirm_database: Option<&'a str>,
-}
+use crate::analysis::Severity;
+use crate::cli::args::{Args, MigrateArgs};
+use crate::cli::commands;
+use crate::config::{redact, ResolvedUrl, Settings};
+use crate::engine::alembic::AlembicCommand;
+use crate::engine::exec::{self, Cancel, Event, Target};
+use crate::engine::journal::Journal;
+use crate::engine::prepare::{self, Gate, Prepared, PreparedStep};
+use crate::engine::render::{render_cache, Renderer};
+use crate::engine::script::{direction_word, DecidedBy, StatementKind, StepBody, StepScript};
+use crate::engine::state;
+use crate::graph::Direction;
+use crate::workspace::Workspace;
 
 /// Where a URL points, for confirmation: host and database (never the password).
 pub struct Identity {
@@ -62,71 +56,6 @@ pub fn identity(url: &ResolvedUrl) -> Identity {
     }
 }
 
-/// The render cache in the data dir (None when there is no data dir: memory only).
-pub fn default_render_cache() -> Option<std::path::PathBuf> {
-    crate::paths::data_dir()
-        .ok()
-        .map(|d| d.join("render-cache"))
-}
-
-/// Plans and renders a migration from the database's current rows: the scripts the executor
-/// will run, exactly.
-pub fn prepare(
-    ws: &Workspace,
-    settings: &Settings,
-    url: &ResolvedUrl,
-    rows: &[String],
-    (direction, target): (PlanDirection, &str),
-    render_cache: Option<std::path::PathBuf>,
-) -> Result<Vec<StepScript>> {
-    let steps = plan(ws, rows, direction, target)?;
-    render_for_profile(ws, settings, url, &steps, render_cache)
-}
-
-/// The scripts the executor runs for `steps` under this profile: rendered offline, or every
-/// step online-only when the profile sets `executor: alembic`.
-pub fn render_for_profile(
-    ws: &Workspace,
-    settings: &Settings,
-    url: &ResolvedUrl,
-    steps: &[Step],
-    render_cache: Option<std::path::PathBuf>,
-) -> Result<Vec<StepScript>> {
-    let renderer = Renderer::new(ws, settings, url, render_cache);
-    let mut scripts = renderer.render(&ws.map, steps)?;
-    if settings.executor == Executor::Alembic {
-        for script in &mut scripts {
-            script.body = StepBody::OnlineOnly {
-                reason: "the profile sets `executor: alembic`".to_owned(),
-                target: online_target(&ws.map, &script.step),
-            };
-        }
-    }
-    Ok(scripts)
-}
-
-fn plan(
-    ws: &Workspace,
-    rows: &[String],
-    direction: PlanDirection,
-    target: &str,
-) -> Result<Vec<Step>> {
-    let steps = match direction {
-        PlanDirection::Upgrade => ws.map.plan_upgrade(rows, target),
-        PlanDirection::Downgrade => ws.map.plan_downgrade(rows, target),
-    };
-    steps.with_context(|| {
-        format!(
-            "planning {} {target} from the version table's rows [{}]",
-            match direction {
-                PlanDirection::Upgrade => "upgrade",
-                PlanDirection::Downgrade => "downgrade",
-            },
-            rows.join(", ")
-        )
-    })
-}
-
 #[derive(Serialize)]
 struct ScriptJson<'a> {
     direction: &'static str,
@@ -136,8 +65,23 @@ struct ScriptJson<'a> {
     /// `sql` (exactly these statements) or `online-only` (alembic runs it).
     mode: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
+    reason: Option<String>,
+    /// For online-only steps: `policy` (the profile chose alembic) or `alembic` (it could not
+    /// render the step offline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decided_by: Option<&'static str>,
     statements: Vec<StatementJson<'a>>,
+    /// The revision's own findings for this direction (downgrade-mismatch, irreversible, …;
+    /// for online-only steps also the drops its `op.*` calls make).
+    findings: Vec<FindingJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    rule: &'static str,
+    severity: &'static str,
+    line: usize,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -156,28 +100,17 @@ struct FlagJson<'a> {
     reason: &'a str,
 }
 
-/// The review rules' flags for every statement of every step, in the same shape as the scripts
-/// (version-table statements are ours and never flagged).
-pub fn review(scripts: &[StepScript], opts: &LintOptions) -> Vec<Vec<Vec<Flag>>> {
-    scripts
-        .iter()
-        .map(|s| {
-            let mut step = StepReview::new(opts);
-            s.statements()
-                .iter()
-                .map(|st| match st.kind {
-                    StatementKind::Body => step.statement(&st.text, st.autocommit),
-                    StatementKind::VersionTable { .. } => Vec::new(),
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn script_json<'a>(s: &'a StepScript, flags: &'a [Vec<Flag>]) -> ScriptJson<'a> {
-    let (mode, reason) = match &s.body {
+fn script_json(step: &PreparedStep) -> ScriptJson<'_> {
+    let s = &step.script;
+    let (mode, decided_by) = match &s.body {
         StepBody::Sql(_) => ("sql", None),
-        StepBody::OnlineOnly { reason, .. } => ("online-only", Some(reason.as_str())),
+        StepBody::OnlineOnly { by, .. } => (
+            "online-only",
+            Some(match by {
+                DecidedBy::Policy => "policy",
+                DecidedBy::Alembic => "alembic",
+            }),
+        ),
     };
     ScriptJson {
         direction: direction_word(s.step.direction),
@@ -185,11 +118,12 @@ fn script_json<'a>(s: &'a StepScript, flags: &'a [Vec<Flag>]) -> ScriptJson<'a> 
         heads_before: &s.step.heads_before,
         heads_after: &s.step.heads_after,
         mode,
-        reason,
+        reason: s.body.online_reason(),
+        decided_by,
         statements: s
             .statements()
             .iter()
-            .zip(flags)
+            .zip(&step.flags)
             .map(|(st, flags)| StatementJson {
                 sql: &st.text,
                 autocommit: st.autocommit,
@@ -204,41 +138,67 @@ fn script_json<'a>(s: &'a StepScript, flags: &'a [Vec<Flag>]) -> ScriptJson<'a> 
                     .collect(),
             })
             .collect(),
+        findings: step
+            .findings
+            .iter()
+            .map(|f| FindingJson {
+                rule: f.rule.id(),
+                severity: f.severity.as_str(),
+                line: f.line,
+                message: &f.message,
+            })
+            .collect(),
     }
 }
 
-/// The plan as a commented SQL script: what the confirmation is about, with each statement's
-/// review flags above it.
-pub fn print_scripts(
-    out: &mut dyn Write,
-    scripts: &[StepScript],
-    flags: &[Vec<Vec<Flag>>],
-) -> Result<()> {
-    for (i, s) in scripts.iter().enumerate() {
+fn mark(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "!!",
+        Severity::Warning => "! ",
+        Severity::Info => "  ",
+    }
+}
+
+/// The plan as a commented SQL script: what the confirmation is about, with each step's revision
+/// findings under its header and each statement's review flags above it.
+pub fn print_prepared(out: &mut dyn Write, prepared: &Prepared) -> Result<()> {
+    for note in &prepared.notes {
+        writeln!(out, "-- NOTE: {note}")?;
+    }
+    if !prepared.notes.is_empty() {
+        writeln!(out)?;
+    }
+    let of = prepared.steps.len();
+    for (i, step) in prepared.steps.iter().enumerate() {
+        let s = &step.script;
         writeln!(
             out,
-            "-- step {}/{}: {} {}  [{}] -> [{}]",
+            "-- step {}/{of}: {} {}  [{}] -> [{}]",
             i + 1,
-            scripts.len(),
             direction_word(s.step.direction),
             s.step.revision,
             s.step.heads_before.join(", "),
             s.step.heads_after.join(", ")
         )?;
+        for f in &step.findings {
+            writeln!(
+                out,
+                "-- {} revision {} {} (line {}): {}",
+                mark(f.severity),
+                f.severity.as_str(),
+                f.rule.id(),
+                f.line,
+                f.message
+            )?;
+        }
         match &s.body {
             StepBody::Sql(statements) => {
-                let none = Vec::new();
-                let step_flags = flags.get(i).unwrap_or(&none);
-                for (j, st) in statements.iter().enumerate() {
-                    for f in step_flags.get(j).into_iter().flatten() {
-                        let mark = match f.severity {
-                            Severity::Error => "!!",
-                            Severity::Warning => "! ",
-                            Severity::Info => "  ",
-                        };
+                for (st, flags) in statements.iter().zip(&step.flags) {
+                    for f in flags {
                         writeln!(
                             out,
-                            "-- {mark} {} {}: {}",
+                            "-- {} {} {}: {}",
+                            mark(f.severity),
                             f.severity.as_str(),
                             f.rule.id(),
                             f.reason
@@ -250,8 +210,17 @@ pub fn print_scripts(
                     writeln!(out, "{};", st.text)?;
                 }
             }
-            StepBody::OnlineOnly { reason, target } => {
-                writeln!(out, "-- online-only: offline rendering failed: {reason}")?;
+            StepBody::OnlineOnly { target, .. } => {
+                writeln!(
+                    out,
+                    "-- online-only, UNREVIEWABLE: {}",
+                    s.body.online_reason().unwrap_or_default()
+                )?;
+                writeln!(
+                    out,
+                    "-- its statements are unknown until alembic runs them; the revision's \
+                     findings above are all there is to review"
+                )?;
                 match target {
                     Some(t) => writeln!(
                         out,
@@ -279,32 +248,25 @@ fn ask(question: &str) -> Result<String> {
     Ok(line.trim().to_owned())
 }
 
+/// `upgrade|downgrade TARGET`: prepare, print, confirm, run.
 pub fn run(
     args: &Args,
     ws: &Workspace,
-    req: &MigrateRequest<'_>,
+    direction: Direction,
+    req: &MigrateArgs,
     out: &mut dyn Write,
     warn: &mut dyn Write,
 ) -> Result<()> {
-    let (settings, url) = settings(args, ws)?;
-    let state = read_database(&settings, &url)?;
-    let rows = state.rows;
-    let scripts = prepare(
-        ws,
-        &settings,
-        &url,
-        &rows,
-        (req.direction, req.target),
-        default_render_cache(),
-    )?;
+    let ctx = commands::context(args, ws)?;
+    let url = ctx.url().map_err(|e| anyhow::anyhow!("{e}"))?.clone();
+    let settings = &ctx.settings;
+    let database = state::read(settings, &url)?;
+    let steps = prepare::plan(ws, &database.rows, direction, &req.target)?;
+    let renderer = Renderer::new(ws, settings, &url, render_cache());
+    let lint = ctx.lint_for(database.major);
+    let prepared = prepare::prepare(ws, settings, &lint, &renderer, &steps)?;
     let who = identity(&url);
-    let mut lint = crate::cli::lint::lint_options(ws)?;
-    // Verdicts that depend on the server version use the connected server's.
-    if let Some(major) = state.major {
-        lint.pg_version = major;
-    }
-    let flags = review(&scripts, &lint);
-    if scripts.is_empty() {
+    if prepared.is_empty() {
         if args.json {
             writeln!(out, "{}", serde_json::json!({ "steps": [] }))?;
         } else {
@@ -312,22 +274,21 @@ pub fn run(
                 out,
                 "nothing to do: {} is already at [{}]",
                 who.database,
-                rows.join(", ")
+                database.rows.join(", ")
             )?;
         }
         return Ok(());
     }
-    if req.sql_only {
+    if req.sql {
         if args.json {
-            let steps: Vec<ScriptJson<'_>> = scripts
-                .iter()
-                .zip(&flags)
-                .map(|(s, f)| script_json(s, f))
-                .collect();
-            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "steps": steps }))?;
+            let steps: Vec<ScriptJson<'_>> = prepared.steps.iter().map(script_json).collect();
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({ "steps": steps, "notes": prepared.notes }),
+            )?;
             writeln!(out)?;
         } else {
-            print_scripts(out, &scripts, &flags)?;
+            print_prepared(out, &prepared)?;
         }
         return Ok(());
     }
@@ -348,30 +309,23 @@ pub fn run(
                 .statement_timeout
                 .map_or_else(|| "none".to_owned(), |t| format!("{t:?}"))
         )?;
-        print_scripts(out, &scripts, &flags)?;
-        let errors = flags
-            .iter()
-            .flatten()
-            .flatten()
-            .filter(|f| f.severity == Severity::Error)
-            .count();
+        print_prepared(out, &prepared)?;
+        let errors = prepared.error_flags();
         if errors > 0 {
             writeln!(out, "!! {errors} statement flag(s) at error level (destructive or failing): read them above")?;
         }
         out.flush()?;
     }
-    confirm(&settings, &who, req, scripts.len())?;
+    confirm(settings, &who, req, &prepared)?;
     let journal = Journal::default_location()?;
+    let scripts = prepared.scripts();
     let target = Target {
-        alembic: AlembicCommand::new(ws, &settings, &url),
+        alembic: AlembicCommand::new(ws, settings, &url),
         url,
-        settings,
+        settings: settings.clone(),
         journal: Some(journal),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::engine::runtime()?;
     let result = runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let cancel = Cancel::new();
@@ -411,15 +365,17 @@ pub fn run(
     }
 }
 
-/// `y` on a terminal, or `--yes`; protected profiles also want the database's name.
+/// `--yes`, or on a terminal: y/N for a plain plan, the word the gate names for a destructive
+/// or unreviewable one; protected profiles want the database's name instead.
 fn confirm(
     settings: &Settings,
     who: &Identity,
-    req: &MigrateRequest<'_>,
-    steps: usize,
+    req: &MigrateArgs,
+    prepared: &Prepared,
 ) -> Result<()> {
+    let steps = prepared.steps.len();
     if settings.protected {
-        let typed = match (req.yes, req.confirm_database) {
+        let typed = match (req.yes, req.confirm_database.as_deref()) {
             (_, Some(name)) => name.to_owned(),
             (true, None) => bail!(
                 "profile {} is protected: pass --confirm-database {} with --yes",
@@ -450,11 +406,26 @@ fn confirm(
     if !std::io::stdin().is_terminal() {
         bail!("stdin is not a terminal: pass --yes to run without asking (or --sql to only print)");
     }
-    let answer = ask(&format!("run {steps} step(s) on {}? [y/N] ", who.database))?;
-    if answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes") {
-        Ok(())
-    } else {
-        bail!("not confirmed: nothing was run")
+    match &prepared.gate {
+        Gate::Plain => {
+            let answer = ask(&format!("run {steps} step(s) on {}? [y/N] ", who.database))?;
+            if answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes") {
+                Ok(())
+            } else {
+                bail!("not confirmed: nothing was run")
+            }
+        }
+        Gate::Deliberate { word, why } => {
+            let answer = ask(&format!(
+                "{why}: type `{word}` to run {steps} step(s) on {}: ",
+                who.database
+            ))?;
+            if answer == *word {
+                Ok(())
+            } else {
+                bail!("not confirmed (the answer was not `{word}`): nothing was run")
+            }
+        }
     }
 }
 
@@ -504,7 +475,7 @@ fn print_event(
         Event::Failed(_) => {}
         Event::Cancelled { step } => writeln!(
             out,
-            "cancelled{}: rolled back",
+            "cancelled{}",
             step.map(|s| format!(" during step {}", s + 1))
                 .unwrap_or_default()
         )?,

@@ -6,11 +6,11 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::commands::Workspace;
 use crate::graph::lanes::{self, RowInput};
 use crate::graph::plan::{Direction, Step};
 use crate::graph::Node;
 use crate::project::Revision;
+use crate::workspace::Workspace;
 
 /// How much of each revision `revisions` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,6 +367,50 @@ pub fn plan(out: &mut dyn Write, steps: &[Step], json: bool) -> Result<()> {
             step.heads_before.join(", "),
             step.heads_after.join(", ")
         )?;
+    }
+    Ok(())
+}
+
+/// `journal`: one line per entry, oldest first (newest last, as in the file), with the error and,
+/// when asked, the statements under it; JSON: the entries exactly as written.
+pub fn journal(
+    out: &mut dyn Write,
+    entries: &[crate::engine::journal::Entry],
+    sql: bool,
+    json: bool,
+) -> Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, entries)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if entries.is_empty() {
+        writeln!(out, "the journal has no entries (yet)")?;
+        return Ok(());
+    }
+    for e in entries {
+        writeln!(
+            out,
+            "{}  {:<11} {:<9} {}  {:>6} ms  {}  {}  {}",
+            e.ts,
+            e.outcome,
+            e.direction,
+            e.revision,
+            e.duration_ms,
+            e.profile.as_deref().unwrap_or("(no profile)"),
+            e.target,
+            e.os_user
+        )?;
+        if let Some(error) = &e.error {
+            writeln!(out, "    error: {error}")?;
+        }
+        if sql {
+            for statement in &e.statements {
+                for line in statement.lines() {
+                    writeln!(out, "    | {line}")?;
+                }
+            }
+        }
     }
     Ok(())
 }

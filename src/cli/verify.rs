@@ -1,4 +1,4 @@
-//! `drift` and `verify`: run the shadow-database checks of `crate::verify`, print what they
+//! `drift` and `verify`: run the shadow-database checks of `crate::engine::checks`, print what they
 //! found (text or `--json`), and answer `Attention` (exit 1) when there is something to see.
 //! Progress goes to stderr so that stdout stays the answer.
 
@@ -7,9 +7,10 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::cli::args::Args;
-use crate::cli::commands::{settings, Outcome, Workspace};
-use crate::db::exec::Cancel;
-use crate::verify::{self, DriftReport, VerifyReport};
+use crate::cli::commands::{settings, Outcome};
+use crate::engine::checks::{self, DriftReport, VerifyReport};
+use crate::engine::exec::Cancel;
+use crate::workspace::Workspace;
 
 /// Ctrl-C cancels the running step (rolled back) so the shadow database is still dropped.
 fn cancel_on_ctrl_c() -> Cancel {
@@ -40,7 +41,7 @@ pub fn drift(
 ) -> Result<Outcome> {
     let (settings, url) = settings(args, ws)?;
     let cancel = cancel_on_ctrl_c();
-    let report = verify::drift(ws, &settings, &url, &cancel, &mut |line| {
+    let report = checks::drift(ws, &settings, &url, &cancel, &mut |line| {
         let _ = writeln!(warn, "{line}");
     })?;
     if args.json {
@@ -88,7 +89,7 @@ pub fn verify(
 ) -> Result<Outcome> {
     let (settings, url) = settings(args, ws)?;
     let cancel = cancel_on_ctrl_c();
-    let report = verify::verify(ws, &settings, &url, range, &cancel, &mut |line| {
+    let report = checks::verify(ws, &settings, &url, range, &cancel, &mut |line| {
         let _ = writeln!(warn, "{line}");
     })?;
     if args.json {

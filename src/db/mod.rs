@@ -2,7 +2,6 @@
 //! and the version table. Errors never carry a password.
 
 pub mod diff;
-pub mod exec;
 pub mod introspect;
 pub mod pool;
 pub mod shadow;

@@ -1,7 +1,8 @@
-//! The read pool: connections for reads (version table, introspection, the console's refresh),
-//! configured like every other connection of ours (TLS per `sslmode`, read-only profiles,
-//! application_name). The executor never takes a pooled connection: it needs its own session
-//! for the advisory lock, notices and cancel.
+//! The read pool: connections for the reads before a plan (the version table and the server's
+//! version, `engine::state`), configured like every other connection of ours (TLS per
+//! `sslmode`, read-only profiles, application_name). The executor never takes a pooled
+//! connection: it needs its own session for the advisory lock, notices and cancel; the console's
+//! poller and the schema checks keep single connections of their own.
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 

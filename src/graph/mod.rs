@@ -10,7 +10,7 @@ pub mod lanes;
 pub mod plan;
 pub mod resolve;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 pub use plan::{Direction, Step};
@@ -584,6 +584,39 @@ impl RevisionMap {
         ixs.iter()
             .map(|&i| self.nodes[i as usize].id.clone())
             .collect()
+    }
+
+    /// Every revision above `rev` through `down_revision` links (all of them for `base`), `rev`
+    /// excluded; empty for an unknown id.
+    pub fn descendants_of(&self, rev: &str) -> HashSet<String> {
+        if rev == "base" {
+            return self.nodes.iter().map(|n| n.id.clone()).collect();
+        }
+        let Some(ix) = self.ix_of(rev) else {
+            return HashSet::new();
+        };
+        let starts = self.node(ix).nextrev.clone();
+        self.ids(&self.walk(&starts, |n| &n.nextrev))
+            .into_iter()
+            .collect()
+    }
+
+    /// Every revision below any of `revs` through `down_revision` links, the `revs` themselves
+    /// excluded unless one lies below another.
+    pub fn strict_ancestors_of(&self, revs: &[&str]) -> HashSet<String> {
+        let starts: Vec<Ix> = revs
+            .iter()
+            .filter_map(|r| self.ix_of(r))
+            .flat_map(|ix| self.node(ix).down_ix.iter().copied())
+            .collect();
+        self.ids(&self.walk(&starts, |n| &n.down_ix))
+            .into_iter()
+            .collect()
+    }
+
+    /// Is `ancestor` below `rev` through `down_revision` links, or `rev` itself?
+    pub fn is_ancestor(&self, ancestor: &str, rev: &str) -> bool {
+        ancestor == rev || self.strict_ancestors_of(&[rev]).contains(ancestor)
     }
 
     /// Every revision in load order.

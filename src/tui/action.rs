@@ -13,6 +13,12 @@ pub enum Action {
     PageDown,
     Top,
     Bottom,
+    /// `c`: to the database's revision (the next one on each press when it has several rows).
+    JumpCurrent,
+    /// `p`: to the next pending step (the first step of `upgrade heads`).
+    JumpPending,
+    /// `H`: to a head (the next one on each press).
+    JumpHead,
     /// Cycle the focused pane.
     FocusNext,
     FocusPrev,
@@ -66,4 +72,7 @@ pub enum Action {
     },
     Tick,
     Worker(WorkerEvent),
+    /// Text the terminal delivered as a paste (bracketed paste): text for the focused field,
+    /// never keys — a pasted `u⏎` must not open and confirm a plan.
+    Paste(String),
 }

@@ -10,16 +10,17 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use crate::analysis::Finding;
-use crate::cli::commands::Workspace;
-use crate::db::exec;
+use crate::engine::exec;
+use crate::engine::script::StepScript;
 use crate::graph::{Direction, Step};
-use crate::render::StepScript;
 use crate::tui::action::Action;
 use crate::tui::event::{BodyKey, DbReport, Loaded, Part, SqlReport, WorkerEvent};
 use crate::tui::highlight::Lang;
 use crate::tui::layout::{self, Areas};
 use crate::tui::model::{DbView, Model};
-use crate::tui::stepping::{self, Button, Confirm, Outcome, Progress};
+use crate::tui::popups::confirm::{Answer, Confirm};
+use crate::tui::stepping::{self, Outcome, Progress};
+use crate::workspace::Workspace;
 
 /// Milliseconds between ticks: the event loop ticks this often, and elapsed times on screen are
 /// counted in ticks so the app never reads a clock.
@@ -116,6 +117,8 @@ pub enum Choice {
     StepUpTo(String),
     /// One step down on the branch of this version-table row.
     StepDownFrom(String),
+    /// Kept in the list so the digits stay put, but nothing to do: says why.
+    Nothing(String),
 }
 
 /// A side effect for the event loop to carry out; results come back as `WorkerEvent`s.
@@ -386,6 +389,7 @@ impl App {
                 self.keep_visible();
             }
             Action::Worker(event) => self.on_worker(event, &mut effects),
+            Action::Paste(text) => self.on_paste(&text, &mut effects),
             Action::Close => self.on_close(),
             _ if self.search.is_some() => self.on_search_key(action, &mut effects),
             _ if matches!(self.overlay, Some(Overlay::Confirm(_))) => {
@@ -395,6 +399,25 @@ impl App {
             other => self.on_key(other, &mut effects),
         }
         effects
+    }
+
+    /// A paste is text for the field that has focus (the search, the database name a protected
+    /// profile asks for) without its line breaks; anywhere else it is dropped, never read as keys.
+    fn on_paste(&mut self, text: &str, effects: &mut Vec<Effect>) {
+        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        if self.search.is_some() {
+            for c in clean.chars() {
+                self.on_search_key(Action::SearchChar(c), effects);
+            }
+        } else if let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() {
+            if self.target.protected {
+                confirm.typed.push_str(&clean);
+            } else {
+                self.note = Some("pasted text ignored: a paste never confirms a plan".to_owned());
+            }
+        } else {
+            self.note = Some("pasted text ignored: a paste is never a command".to_owned());
+        }
     }
 
     fn on_close(&mut self) {
@@ -411,6 +434,23 @@ impl App {
             Action::PageDown => self.move_focused(self.page() as i64, effects),
             Action::Top => self.move_focused(i64::MIN / 2, effects),
             Action::Bottom => self.move_focused(i64::MAX / 2, effects),
+            Action::JumpCurrent => {
+                let rows = self.view.rows.clone();
+                self.jump_among(
+                    &rows,
+                    "the database is at base: no revision to show",
+                    effects,
+                )
+            }
+            Action::JumpPending => match self.view.pending.first().map(|s| s.revision.clone()) {
+                Some(next) => self.jump_among(&[next], "", effects),
+                None => self.note = Some("nothing pending".to_owned()),
+            },
+            Action::JumpHead => {
+                let heads: Vec<String> =
+                    self.ws.map.heads().into_iter().map(str::to_owned).collect();
+                self.jump_among(&heads, "no heads", effects)
+            }
             Action::FocusNext => self.cycle_focus(true),
             Action::FocusPrev => self.cycle_focus(false),
             Action::TabLeft => self.switch_tab(-1, effects),
@@ -562,35 +602,81 @@ impl App {
         }
     }
 
+    /// Graph order (newest first, as drawn): menus list branches in it, so a digit keeps naming
+    /// the same branch from one press to the next.
+    fn in_graph_order(&self, mut ids: Vec<String>) -> Vec<String> {
+        ids.sort_by_key(|id| self.model.position(id).unwrap_or(usize::MAX));
+        ids
+    }
+
+    /// ` (label, …)` for a revision that carries branch labels, declared or inherited.
+    fn labels_of(&self, id: &str) -> String {
+        match self.ws.map.get(id).map(|n| self.ws.map.branch_labels(n)) {
+            Some(labels) if !labels.is_empty() => format!(" ({})", labels.join(", ")),
+            _ => String::new(),
+        }
+    }
+
     fn step_up(&mut self, effects: &mut Vec<Effect>) {
         let Some(rows) = self.rows_for_stepping() else {
             return;
         };
-        let mut heads = stepping::heads_with_pending(&self.ws, &rows);
-        // Heads whose next step is the same revision need no choice.
-        let mut firsts = std::collections::HashSet::new();
-        heads.retain(|h| {
-            let first = stepping::one_step_up(&self.ws, &rows, h)
-                .ok()
-                .and_then(|s| s.first().map(|s| s.revision.clone()));
-            firsts.insert(first)
-        });
-        match heads.as_slice() {
-            [] => self.note = Some("up to date: nothing to upgrade".to_owned()),
-            [head] => {
-                let head = head.clone();
+        // Every head, always, in graph order: one that is up to date stays in the menu (and
+        // says so) so the digits of the others do not move.
+        let heads =
+            self.in_graph_order(self.ws.map.heads().into_iter().map(str::to_owned).collect());
+        let next: Vec<(String, Option<Step>)> = heads
+            .into_iter()
+            .map(|h| {
+                let first = stepping::one_step_up(&self.ws, &rows, &h)
+                    .ok()
+                    .and_then(|s| s.into_iter().next());
+                (h, first)
+            })
+            .collect();
+        let mut firsts: Vec<&str> = next
+            .iter()
+            .filter_map(|(_, s)| s.as_ref().map(|s| s.revision.as_str()))
+            .collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        match firsts.len() {
+            0 => self.note = Some("up to date: nothing to upgrade".to_owned()),
+            // Heads whose next step is the same revision need no choice.
+            1 => {
+                let Some(head) = next
+                    .iter()
+                    .find(|(_, s)| s.is_some())
+                    .map(|(h, _)| h.clone())
+                else {
+                    return;
+                };
                 self.confirm_plan(
                     "upgrade one step".to_owned(),
                     stepping::one_step_up(&self.ws, &rows, &head),
                     effects,
                 );
             }
-            many => {
-                let items = many
+            _ => {
+                let items = next
                     .iter()
-                    .map(|h| MenuItem {
-                        label: format!("towards {}", self.describe(h)),
-                        choice: Choice::StepUpTo(h.clone()),
+                    .map(|(head, first)| match first {
+                        Some(step) => MenuItem {
+                            label: format!(
+                                "towards {}{}: next {}",
+                                short(head),
+                                self.labels_of(head),
+                                self.describe(&step.revision)
+                            ),
+                            choice: Choice::StepUpTo(head.clone()),
+                        },
+                        None => MenuItem {
+                            label: format!("{}{}: up to date", short(head), self.labels_of(head)),
+                            choice: Choice::Nothing(format!(
+                                "{} is up to date: nothing to upgrade on that branch",
+                                short(head)
+                            )),
+                        },
                     })
                     .collect();
                 self.overlay = Some(Overlay::Menu(Menu {
@@ -617,11 +703,33 @@ impl App {
                 );
             }
             many => {
-                let items = many
+                // Graph order, not the version table's physical row order (which changes as
+                // rows are updated).
+                let items = self
+                    .in_graph_order(many.to_vec())
                     .iter()
-                    .map(|r| MenuItem {
-                        label: format!("from {}", self.describe(r)),
-                        choice: Choice::StepDownFrom(r.clone()),
+                    .map(|r| {
+                        let to = stepping::one_step_down(&self.ws, &rows, r)
+                            .ok()
+                            .and_then(|s| s.into_iter().next())
+                            .map(|s| {
+                                let after: Vec<&str> =
+                                    s.heads_after.iter().map(|h| short(h)).collect();
+                                if after.is_empty() {
+                                    "base".to_owned()
+                                } else {
+                                    after.join(", ")
+                                }
+                            })
+                            .unwrap_or_else(|| "?".to_owned());
+                        MenuItem {
+                            label: format!(
+                                "from {}{}: the database goes to [{to}]",
+                                self.describe(r),
+                                self.labels_of(r)
+                            ),
+                            choice: Choice::StepDownFrom(r.clone()),
+                        }
                     })
                     .collect();
                 self.overlay = Some(Overlay::Menu(Menu {
@@ -685,77 +793,36 @@ impl App {
         }
     }
 
+    /// Keys go to the confirmation popup; the app carries out its answer.
     fn on_confirm_key(&mut self, action: Action, effects: &mut Vec<Effect>) {
         let Some(Overlay::Confirm(confirm)) = self.overlay.as_mut() else {
             return;
         };
-        let protected = self.target.protected;
-        match action {
-            Action::Move(d) => confirm.scroll = add(confirm.scroll, d, usize::MAX / 4),
-            Action::PageDown => confirm.scroll = confirm.scroll.saturating_add(10),
-            Action::PageUp => confirm.scroll = confirm.scroll.saturating_sub(10),
-            Action::FocusNext | Action::FocusPrev | Action::TabLeft | Action::TabRight => {
-                confirm.focus = match confirm.focus {
-                    Button::Cancel => Button::Run,
-                    Button::Run => Button::Cancel,
-                };
-            }
-            Action::ConfirmChar(c) => confirm.typed.push(c),
-            Action::ConfirmBackspace => {
-                confirm.typed.pop();
-            }
-            Action::Confirm => self.run_confirmed(effects),
-            Action::Open => match confirm.focus {
-                Button::Cancel => self.overlay = None,
-                Button::Run => self.run_confirmed(effects),
-            },
-            Action::Quit if !protected => self.overlay = None,
-            _ => {}
-        }
-    }
-
-    /// `y` or Enter on Run: starts the plan if it is ready and, for protected profiles, the
-    /// database name was typed.
-    fn run_confirmed(&mut self, effects: &mut Vec<Effect>) {
-        let Some(Overlay::Confirm(confirm)) = self.overlay.as_ref() else {
-            return;
-        };
-        if !confirm.ready() {
-            self.note = Some(match &confirm.error {
-                Some(_) => "this plan cannot run: see the error in the pane".to_owned(),
-                None => "still rendering the SQL…".to_owned(),
-            });
-            return;
-        }
-        if self.target.protected {
-            let want = self.target.database.as_deref().unwrap_or("");
-            if confirm.typed != want {
-                self.note = Some(format!(
-                    "protected profile: type the database name ({want}) to run"
-                ));
-                return;
+        match confirm.on_key(action, &self.target) {
+            Answer::Stay => {}
+            Answer::Close => self.overlay = None,
+            Answer::Note(note) => self.note = Some(note),
+            Answer::Run(scripts) => {
+                let title = confirm.title.clone();
+                self.overlay = None;
+                self.progress = Some(Progress {
+                    steps: scripts
+                        .iter()
+                        .map(|s| (s.step.direction, s.step.revision.clone()))
+                        .collect(),
+                    started_tick: self.ticks,
+                    ..Progress::default()
+                });
+                self.log(
+                    Level::Info,
+                    format!("running {title}: {} step(s)", scripts.len()),
+                );
+                effects.push(Effect::Execute {
+                    ws: Loaded(self.ws.clone()),
+                    scripts,
+                });
             }
         }
-        let Some(Overlay::Confirm(confirm)) = self.overlay.take() else {
-            return;
-        };
-        let scripts = confirm.scripts.unwrap_or_default();
-        self.progress = Some(Progress {
-            steps: scripts
-                .iter()
-                .map(|s| (s.step.direction, s.step.revision.clone()))
-                .collect(),
-            started_tick: self.ticks,
-            ..Progress::default()
-        });
-        self.log(
-            Level::Info,
-            format!("running {}: {} step(s)", confirm.title, scripts.len()),
-        );
-        effects.push(Effect::Execute {
-            ws: Loaded(self.ws.clone()),
-            scripts,
-        });
     }
 
     fn on_exec(&mut self, event: exec::Event, effects: &mut Vec<Effect>) {
@@ -770,7 +837,7 @@ impl App {
             exec::Event::StepStarted { index, of, step } => {
                 progress.step = Some(index);
                 progress.statement = None;
-                let word = crate::render::direction_word(step.direction);
+                let word = crate::engine::script::direction_word(step.direction);
                 log.push((
                     Level::Info,
                     format!("step {}/{of}: {word} {}", index + 1, step.revision),
@@ -916,6 +983,7 @@ impl App {
                     self.confirm_plan("downgrade one step".to_owned(), plan, effects);
                 }
             }
+            Choice::Nothing(why) => self.note = Some(why.clone()),
         }
     }
 
@@ -988,7 +1056,20 @@ impl App {
                     // The sql tab shows the next step of each revision, which just changed.
                     self.forget_sql();
                 }
+                let first_read = !self.view_known;
                 self.view = DbView::new(&self.ws, &self.model, rows);
+                // The console opens on the database's revision (when the user has not moved yet).
+                if first_read && self.selected == 0 {
+                    if let Some(row) = self
+                        .view
+                        .rows
+                        .iter()
+                        .filter_map(|r| self.model.position(r))
+                        .min()
+                    {
+                        self.select(row, effects);
+                    }
+                }
                 if let Some(err) = &self.view.plan_error {
                     let err = format!("cannot plan upgrade heads: {err}");
                     if !self.log.iter().any(|l| l.text == err) {
@@ -1035,24 +1116,7 @@ impl App {
                     .as_mut()
                     .filter(|o| matches!(o, Overlay::Confirm(c) if c.steps == steps))
                 {
-                    match result {
-                        Ok(prepared)
-                            if !prepared
-                                .scripts
-                                .iter()
-                                .map(|s| &s.step)
-                                .eq(confirm.steps.iter()) =>
-                        {
-                            confirm.error = Some(
-                                "the renderer answered for other steps than planned".to_owned(),
-                            )
-                        }
-                        Ok(prepared) => {
-                            confirm.review_note = prepared.review_note;
-                            confirm.rendered(prepared.scripts, prepared.flags);
-                        }
-                        Err(reason) => confirm.error = Some(reason),
-                    }
+                    confirm.answered(result);
                 }
             }
             WorkerEvent::Exec(event) => self.on_exec(event, effects),
@@ -1069,11 +1133,25 @@ impl App {
             }
             WorkerEvent::Findings { ws, findings } => {
                 // Findings of a project since reloaded would be put on the wrong revisions.
-                if Arc::ptr_eq(&ws.0, &self.ws) {
+                if ws.0.generation == self.ws.generation {
                     self.findings = findings;
                 }
             }
-            WorkerEvent::Reloaded(Ok(ws)) => self.replace_workspace(ws.0, effects),
+            WorkerEvent::Reloaded(Ok((ws, warnings))) => {
+                self.replace_workspace(ws.0, effects);
+                // Files that no longer parse are left out of the graph: say which, loudly.
+                if !warnings.is_empty() {
+                    self.note = Some(format!(
+                        "{} revisions loaded · {} warning(s), e.g. {} (all in the log)",
+                        self.model.rows.len(),
+                        warnings.len(),
+                        warnings[0]
+                    ));
+                }
+                for warning in warnings {
+                    self.log(Level::Warn, warning);
+                }
+            }
             WorkerEvent::Reloaded(Err(reason)) => {
                 self.log(Level::Error, format!("reload failed: {reason}"));
                 self.overlay = Some(Overlay::Error {
@@ -1121,6 +1199,29 @@ impl App {
             Pane::Log => areas.log.unwrap_or(areas.detail),
         };
         layout::inner_height(area).saturating_sub(1).max(1)
+    }
+
+    /// Selects the first of `ids` (in graph order) below the selection, wrapping around, so
+    /// pressing again visits each in turn; `none` is said when there is none.
+    fn jump_among(&mut self, ids: &[String], none: &str, effects: &mut Vec<Effect>) {
+        let mut rows: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| self.model.position(id))
+            .collect();
+        rows.sort_unstable();
+        let next = rows
+            .iter()
+            .copied()
+            .find(|&r| r > self.selected)
+            .or_else(|| rows.first().copied());
+        match next {
+            Some(row) => {
+                self.focus = Pane::Graph;
+                self.select(row, effects);
+            }
+            None if !none.is_empty() => self.note = Some(none.to_owned()),
+            None => {}
+        }
     }
 
     fn move_focused(&mut self, delta: i64, effects: &mut Vec<Effect>) {
@@ -1371,7 +1472,7 @@ pub fn failure_lines(f: &exec::ExecFailure) -> Vec<String> {
 }
 
 /// `base + delta`, clamped to `0..=max`.
-fn add(base: usize, delta: i64, max: usize) -> usize {
+pub(crate) fn add(base: usize, delta: i64, max: usize) -> usize {
     let value = base as i128 + delta as i128;
     value.clamp(0, max as i128) as usize
 }

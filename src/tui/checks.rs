@@ -1,10 +1,10 @@
 //! Schema checks from the console (issue 7): drift of the target database against its history,
-//! and the up/down round trip of the selected revision, both run by `crate::verify` on a shadow
+//! and the up/down round trip of the selected revision, both run by `crate::engine::checks` on a shadow
 //! database in the background. This module turns their reports into what the screen shows: a
 //! report window, grouped by table, and a verdict per revision for the graph's badges.
 
 use crate::db::diff::{Change, ObjectKind, SchemaDiff};
-use crate::verify::{DriftReport, VerifyReport};
+use crate::engine::checks::{DriftReport, VerifyReport};
 
 /// Which check is running.
 #[derive(Debug, Clone, PartialEq, Eq)]

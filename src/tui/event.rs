@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ratatui::text::Line;
 
-use crate::cli::commands::Workspace;
+use crate::workspace::Workspace;
 
 /// Which body a highlighted text belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,7 +67,9 @@ pub enum WorkerEvent {
         lines: Vec<Line<'static>>,
     },
     /// `r`: the project read again from disk (or why it could not be).
-    Reloaded(Result<Loaded, String>),
+    /// The project read again, with the warnings of the reload (files that no longer parse, with
+    /// file:line), or why it could not be read at all.
+    Reloaded(Result<(Loaded, Vec<String>), String>),
     Sql {
         key: BodyKey,
         report: SqlReport,
@@ -75,7 +77,7 @@ pub enum WorkerEvent {
     /// The confirmation's scripts: rendered and reviewed, or why not.
     Prepared {
         steps: Vec<crate::graph::Step>,
-        result: Result<Prepared, String>,
+        result: Result<crate::engine::prepare::Prepared, String>,
     },
     /// Every revision's findings (by index into the project's revisions) for workspace `ws`.
     Findings {
@@ -85,25 +87,16 @@ pub enum WorkerEvent {
     /// `alembic --version` through the profile's command: its answer, or why it failed.
     AlembicChecked(Result<String, String>),
     /// Progress of the running plan, as the executor reports it.
-    Exec(crate::db::exec::Event),
+    Exec(crate::engine::exec::Event),
     /// A line of progress from the running drift check or verify.
     CheckProgress(String),
     /// The drift check's report, or why it could not run.
-    DriftChecked(Result<crate::verify::DriftReport, String>),
+    DriftChecked(Result<crate::engine::checks::DriftReport, String>),
     /// Verify's report for one revision, or why it could not run.
     Verified {
         revision: String,
-        result: Result<crate::verify::VerifyReport, String>,
+        result: Result<crate::engine::checks::VerifyReport, String>,
     },
-}
-
-/// Rendered scripts with their statement flags.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub scripts: Vec<crate::render::StepScript>,
-    pub flags: Vec<Vec<Vec<crate::tui::stepping::StatementFlag>>>,
-    /// Why statements could not be reviewed, when they could not.
-    pub review_note: Option<String>,
 }
 
 /// A loaded workspace, shared (the project has no Debug form worth printing).

@@ -32,6 +32,12 @@ pub const HELP: &[(&str, &[Binding])] = &[
             ),
             b("PgUp PgDn  Ctrl-b Ctrl-f", "a page up / down"),
             b("g G  Home End", "first / last revision"),
+            b(
+                "c",
+                "the database's revision (each press: its next row, when it has several)",
+            ),
+            b("p", "the next pending step (what `u` would run first)"),
+            b("H", "a head (each press: the next head)"),
             b("Tab  Shift-Tab", "next / previous pane"),
             b(
                 "← →  h l",
@@ -41,6 +47,28 @@ pub const HELP: &[(&str, &[Binding])] = &[
                 "mouse wheel, click",
                 "scroll the pane under the pointer, select a revision",
             ),
+        ],
+    ),
+    (
+        "glyphs in the graph",
+        &[
+            b("◉  ◄ db", "the database's version-table row(s)"),
+            b("●", "applied (below the database's rows)"),
+            b("○", "pending: `upgrade heads` would run it"),
+            b(
+                "◌",
+                "off the path: neither applied nor pending (another branch)",
+            ),
+            b("│ ─ ╮ ╯ ┼", "branches and merges (one colour per line)"),
+            b(
+                "(head)  (label)",
+                "a head; a branch label, declared or inherited",
+            ),
+            b(
+                "⚠  !",
+                "its upgrade destroys data; other findings (detail pane)",
+            ),
+            b("✓  ✗", "verify's round trip passed / left something behind"),
         ],
     ),
     (
@@ -125,6 +153,7 @@ pub fn map(app: &App, event: &Event) -> Option<Action> {
             width: *width,
             height: *height,
         }),
+        Event::Paste(text) => Some(Action::Paste(text.clone())),
         _ => None,
     }
 }
@@ -179,6 +208,9 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('x') => Action::DriftCheck,
         KeyCode::Char('v') => Action::VerifySelected,
         KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char('c') => Action::JumpCurrent,
+        KeyCode::Char('p') => Action::JumpPending,
+        KeyCode::Char('H') => Action::JumpHead,
         _ => return None,
     })
 }

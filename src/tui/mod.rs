@@ -10,6 +10,7 @@ pub mod highlight;
 pub mod keymap;
 pub mod layout;
 pub mod model;
+pub mod popups;
 pub mod stepping;
 pub mod theme;
 pub mod views;
@@ -22,26 +23,33 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use futures::StreamExt;
-use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture, EventStream};
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    EventStream,
+};
 use ratatui::crossterm::execute;
 use ratatui::layout::Rect;
 use tokio::sync::{mpsc, Notify};
 
 use crate::analysis::LintOptions;
-use crate::cli::commands::{self, Workspace};
+use crate::cli::commands;
 use crate::cli::Args;
-use crate::config::{ConfigError, Executor, ResolvedUrl, Settings};
-use crate::db::exec::{self, Cancel};
+use crate::config::{ConfigError, ResolvedUrl, Settings};
 use crate::db::{self, version_table::VersionTable};
+use crate::engine::alembic::AlembicCommand;
+use crate::engine::exec::{self, Cancel};
+use crate::engine::journal::Journal;
+use crate::engine::prepare;
+use crate::engine::render::{render_cache, Renderer};
+use crate::engine::script::StepBody;
 use crate::graph::{Direction, Step};
-use crate::journal::Journal;
-use crate::render::{online_target, AlembicCommand, Renderer, StepBody};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Effect, Level, Target};
 use crate::tui::event::SqlReport;
 use crate::tui::event::{DbReport, WorkerEvent};
 use crate::tui::highlight::{Highlighter, Lang};
 use crate::tui::theme::Theme;
+use crate::workspace::Workspace;
 
 /// How often spinners advance and the screen is redrawn without input.
 const TICK: Duration = Duration::from_millis(app::TICK_MS);
@@ -70,30 +78,29 @@ impl Session {
         let no_color = theme::no_color_requested(std::env::var_os("NO_COLOR"));
         let theme = Theme::load(args.theme.as_deref(), no_color)?;
         let mut warn = Vec::new();
-        let ws = Workspace::load(args, cwd, &mut warn)?;
-        let warnings = String::from_utf8_lossy(&warn)
+        let ws = commands::load_workspace(args, cwd, &mut warn)?;
+        let mut warnings: Vec<String> = String::from_utf8_lossy(&warn)
             .lines()
             .map(str::to_owned)
             .collect();
-        let mut paths: Vec<PathBuf> = crate::config::user_config_path().into_iter().collect();
-        paths.push(crate::config::project_config_path(
-            ws.project.config.ini_dir(),
-        ));
-        let lint = crate::config::Layers::read(&paths)?.lint_options()?;
-        let (target, db) = match commands::settings(args, &ws) {
-            Ok((settings, url)) => (target_of(&settings, &url), Some((settings, url))),
-            Err(err) => match err.downcast_ref::<ConfigError>() {
-                // No URL anywhere: the console still shows the project.
-                Some(ConfigError::NoUrl) | Some(ConfigError::MissingEnv { .. }) => (
-                    Target {
-                        no_url: Some(err.to_string()),
-                        ..Target::default()
-                    },
-                    None,
-                ),
-                _ => return Err(err),
-            },
+        let ctx = commands::context(args, &ws)?;
+        warnings.extend(ctx.warnings.iter().map(|w| format!("warning: {w}")));
+        let (target, db) = match &ctx.url {
+            Ok(url) => (
+                target_of(&ctx.settings, url),
+                Some((ctx.settings.clone(), url.clone())),
+            ),
+            // No URL anywhere: the console still shows the project.
+            Err(err @ (ConfigError::NoUrl | ConfigError::MissingEnv { .. })) => (
+                Target {
+                    no_url: Some(err.to_string()),
+                    ..Target::default()
+                },
+                None,
+            ),
+            Err(err) => anyhow::bail!("{err}"),
         };
+        let lint = ctx.lint;
         Ok(Session {
             args: args.clone(),
             cwd: cwd.to_path_buf(),
@@ -194,18 +201,28 @@ fn state_dir() -> Option<PathBuf> {
 
 /// Terminal modes we turn on beyond ratatui's: undone on exit and in the panic hook.
 fn restore_extra() {
-    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
 }
+
+/// Set by the panic hook: a panic anywhere (a worker thread, a task) has restored the terminal,
+/// so the event loop must stop drawing into it and end with an error.
+static CRASHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 async fn run_async(session: Session) -> Result<()> {
     // Installed before ratatui's hook, which restores the screen and then calls this one.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_extra();
+        CRASHED.store(true, Ordering::SeqCst);
+        tracing::error!("panic: {info}");
         previous(info);
     }));
     let mut terminal = ratatui::try_init().context("opening the terminal")?;
-    let mouse = execute!(std::io::stdout(), EnableMouseCapture);
+    let mouse = execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste);
     let result = event_loop(&mut terminal, session).await;
     if mouse.is_ok() {
         restore_extra();
@@ -257,6 +274,12 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
         terminal
             .draw(|frame| views::draw(frame, &app, &theme))
             .context("drawing the console")?;
+        if CRASHED.load(Ordering::SeqCst) {
+            anyhow::bail!(
+                "a background task of the console crashed; the terminal was restored and nothing \
+                 more runs (the panic is in the log in the state dir)"
+            );
+        }
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => keymap::map(&app, &event),
@@ -272,8 +295,9 @@ async fn event_loop(terminal: &mut ratatui::DefaultTerminal, session: Session) -
     }
 }
 
-/// The renderer of the workspace loaded last, keyed by the workspace's address.
-type RendererSlot = std::sync::Mutex<Option<(usize, Arc<Renderer>)>>;
+/// The renderer of the workspace loaded last, keyed by the workspace's generation (never by its
+/// address: a reloaded workspace may be allocated where the old one was).
+pub type RendererSlot = std::sync::Mutex<Option<(u64, Arc<Renderer>)>>;
 
 /// The background side: the database reader, the highlighter thread, rendering, the executor
 /// and project reloads.
@@ -359,8 +383,14 @@ impl Workers {
                 let (args, cwd, tx) = (self.args.clone(), self.cwd.clone(), self.tx.clone());
                 tokio::task::spawn_blocking(move || {
                     let mut warn = Vec::new();
-                    let result = Workspace::load(&args, &cwd, &mut warn)
-                        .map(|ws| event::Loaded(Arc::new(ws)))
+                    let result = commands::load_workspace(&args, &cwd, &mut warn)
+                        .map(|ws| {
+                            let warnings = String::from_utf8_lossy(&warn)
+                                .lines()
+                                .map(|l| l.trim_start_matches("warning: ").to_owned())
+                                .collect();
+                            (event::Loaded(Arc::new(ws)), warnings)
+                        })
                         .map_err(|e| format!("{e:#}"));
                     let _ = tx.send(WorkerEvent::Reloaded(result));
                 });
@@ -390,7 +420,8 @@ impl Workers {
                 let lint = self.lint_options();
                 tokio::task::spawn_blocking(move || {
                     let renderer = renderer_for(&ws, &settings, &url, &cache);
-                    let result = prepare(&ws, &settings, &lint, &renderer, &steps);
+                    let result = prepare::prepare(&ws, &settings, &lint, &renderer, &steps)
+                        .map_err(|e| e.to_string());
                     let _ = tx.send(WorkerEvent::Prepared { steps, result });
                 });
             }
@@ -410,7 +441,7 @@ impl Workers {
                         Err(err) => {
                             let _ = tx.send(WorkerEvent::Exec(exec::Event::Failed(
                                 exec::ExecFailure {
-                                    message: format!("no journal, so nothing runs: {err:#}"),
+                                    message: format!("no journal, so nothing runs: {err}"),
                                     ..Default::default()
                                 },
                             )));
@@ -446,7 +477,7 @@ impl Workers {
                 let (tx, lint) = (self.tx.clone(), self.lint_options());
                 let url = self.db.as_ref().map(|(_, url)| url.clone());
                 tokio::task::spawn_blocking(move || {
-                    let journal = crate::journal::Journal::default_location().ok();
+                    let journal = Journal::default_location().ok();
                     let against = journal.as_ref().zip(url.as_ref());
                     let findings = console_findings(&ws.0, &lint, against);
                     let _ = tx.send(WorkerEvent::Findings { ws, findings });
@@ -461,7 +492,8 @@ impl Workers {
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
                     let alembic = AlembicCommand::new(&ws, &settings, &url);
-                    let _ = tx.send(WorkerEvent::AlembicChecked(check_alembic(&alembic)));
+                    let checked = crate::engine::alembic::check(&alembic);
+                    let _ = tx.send(WorkerEvent::AlembicChecked(checked));
                 });
             }
             Effect::Cancel => {
@@ -472,15 +504,21 @@ impl Workers {
             Effect::Drift {
                 ws: event::Loaded(ws),
             } => self.spawn_check(move |settings, url, cancel, progress| {
-                let result = crate::verify::drift(&ws, settings, url, cancel, progress);
+                let result = crate::engine::checks::drift(&ws, settings, url, cancel, progress);
                 WorkerEvent::DriftChecked(result.map_err(|e| format!("{e:#}")))
             }),
             Effect::Verify {
                 ws: event::Loaded(ws),
                 revision,
             } => self.spawn_check(move |settings, url, cancel, progress| {
-                let result =
-                    crate::verify::verify(&ws, settings, url, Some(&revision), cancel, progress);
+                let result = crate::engine::checks::verify(
+                    &ws,
+                    settings,
+                    url,
+                    Some(&revision),
+                    cancel,
+                    progress,
+                );
                 WorkerEvent::Verified {
                     revision,
                     result: result.map_err(|e| format!("{e:#}")),
@@ -517,82 +555,24 @@ impl Workers {
 }
 
 /// The renderer for `ws`, built once per loaded workspace.
-fn renderer_for(
+pub fn renderer_for(
     ws: &Arc<Workspace>,
     settings: &Settings,
     url: &ResolvedUrl,
     cache: &RendererSlot,
 ) -> Arc<Renderer> {
-    let key = Arc::as_ptr(ws) as usize;
     let mut slot = match cache.lock() {
         Ok(slot) => slot,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if let Some((k, r)) = slot.as_ref() {
-        if *k == key {
+    if let Some((generation, r)) = slot.as_ref() {
+        if *generation == ws.generation {
             return r.clone();
         }
     }
-    let dir = crate::paths::data_dir()
-        .ok()
-        .map(|d| d.join("render-cache"));
-    let renderer = Arc::new(Renderer::new(ws, settings, url, dir));
-    *slot = Some((key, renderer.clone()));
+    let renderer = Arc::new(Renderer::new(ws, settings, url, render_cache()));
+    *slot = Some((ws.generation, renderer.clone()));
     renderer
-}
-
-/// The scripts for a confirmation: rendered exactly as the CLI's `upgrade`/`downgrade` would
-/// run them, then reviewed.
-pub fn prepare(
-    ws: &Workspace,
-    settings: &Settings,
-    lint: &LintOptions,
-    renderer: &Renderer,
-    steps: &[Step],
-) -> std::result::Result<event::Prepared, String> {
-    let mut scripts = renderer
-        .render(&ws.map, steps)
-        .map_err(|e| format!("{e:#}"))?;
-    if settings.executor == Executor::Alembic {
-        for script in &mut scripts {
-            script.body = StepBody::OnlineOnly {
-                reason: "the profile sets `executor: alembic`".to_owned(),
-                target: online_target(&ws.map, &script.step),
-            };
-        }
-    }
-    let (flags, review_note) = stepping::review(lint, &scripts);
-    Ok(event::Prepared {
-        scripts,
-        flags,
-        review_note,
-    })
-}
-
-/// Runs `alembic --version` through the profile's command: the version line, or what failed,
-/// naming the command and the setting that changes it.
-pub fn check_alembic(alembic: &AlembicCommand) -> std::result::Result<String, String> {
-    let out = alembic
-        .command(&["--version".to_owned()])
-        .output()
-        .map_err(|e| {
-            format!(
-                "`{}` cannot be started ({e}); set `alembic:` in the profile",
-                alembic.text()
-            )
-        })?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    if out.status.success() {
-        Ok(text)
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let last = stderr.lines().last().unwrap_or("").trim().to_owned();
-        Err(format!(
-            "`{} --version` failed ({}): {last}; set `alembic:` in the profile",
-            alembic.text(),
-            out.status
-        ))
-    }
 }
 
 /// Every revision's findings, by index into the project's revisions.
@@ -601,14 +581,15 @@ pub fn check_alembic(alembic: &AlembicCommand) -> std::result::Result<String, St
 pub fn console_findings(
     ws: &Workspace,
     lint: &LintOptions,
-    journal: Option<(&crate::journal::Journal, &ResolvedUrl)>,
+    journal: Option<(&Journal, &ResolvedUrl)>,
 ) -> Vec<Vec<crate::analysis::Finding>> {
     let mut findings = lint_all(ws, lint);
     if let Some((journal, url)) = journal {
         let revs: Vec<&crate::project::Revision> = ws.project.revisions.iter().collect();
-        let edited = crate::cli::lint::edited_since_applied(journal, url, &revs, lint, &mut |w| {
-            tracing::warn!("{w}")
-        });
+        let edited =
+            crate::engine::journal::edited_since_applied(journal, url, &revs, lint, &mut |w| {
+                tracing::warn!("{w}")
+            });
         for finding in edited {
             if let Some(i) = revs.iter().position(|r| r.id == finding.revision) {
                 findings[i].push(finding);

@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::cli::commands::Workspace;
 use crate::graph::lanes::{self, RowInput, RowLayout};
 use crate::graph::Step;
+use crate::workspace::Workspace;
 
 /// One revision as the graph pane draws it.
 #[derive(Debug, Clone)]

@@ -57,6 +57,10 @@ struct ThemeFile {
     status_bg: String,
     lanes: Vec<String>,
     syntax: String,
+    /// The background the theme is made for, painted behind the panes so every colour keeps its
+    /// contrast whatever the terminal's own background is (None: the terminal's).
+    #[serde(default)]
+    background: Option<String>,
 }
 
 /// Resolved styles for everything the console draws.
@@ -84,6 +88,8 @@ pub struct Theme {
     pub lanes: Vec<Style>,
     /// The syntect theme for bodies; None: no syntax colours (NO_COLOR).
     pub syntax: Option<String>,
+    /// Painted behind everything (the default style: the terminal's own background).
+    pub background: Style,
 }
 
 impl Theme {
@@ -166,6 +172,10 @@ impl Theme {
                 .bg(color("status_bg", &file.status_bg)?),
             lanes,
             syntax: Some(file.syntax),
+            background: match &file.background {
+                Some(c) => Style::new().bg(color("background", c)?),
+                None => Style::new(),
+            },
         })
     }
 
@@ -194,7 +204,22 @@ impl Theme {
             status: Style::new().add_modifier(Modifier::REVERSED),
             lanes: vec![plain],
             syntax: None,
+            background: plain,
         }
+    }
+
+    /// The selected row: every span in the selection's colours, whatever its own (a yellow id
+    /// on a yellow selection bar cannot be read).
+    pub fn selected<'a>(&self, line: ratatui::text::Line<'a>) -> ratatui::text::Line<'a> {
+        let spans: Vec<ratatui::text::Span<'a>> = line
+            .spans
+            .into_iter()
+            .map(|s| {
+                let style = s.style.patch(self.selection);
+                s.style(style)
+            })
+            .collect();
+        ratatui::text::Line::from(spans).style(self.selection)
     }
 
     /// The style of a graph line.
@@ -233,6 +258,112 @@ mod tests {
         assert!(!no_color_requested(Some("".into())));
         assert!(no_color_requested(Some("1".into())));
         assert!(!no_color_requested(None));
+    }
+
+    /// sRGB of a colour as xterm draws it by default (named colours and the 256-colour cube).
+    fn rgb(color: Color) -> Option<(u8, u8, u8)> {
+        Some(match color {
+            Color::Black => (0, 0, 0),
+            Color::Red => (205, 0, 0),
+            Color::Green => (0, 205, 0),
+            Color::Yellow => (205, 205, 0),
+            Color::Blue => (0, 0, 238),
+            Color::Magenta => (205, 0, 205),
+            Color::Cyan => (0, 205, 205),
+            Color::Gray => (229, 229, 229),
+            Color::DarkGray => (127, 127, 127),
+            Color::LightRed => (255, 0, 0),
+            Color::LightGreen => (0, 255, 0),
+            Color::LightYellow => (255, 255, 0),
+            Color::LightBlue => (92, 92, 255),
+            Color::LightMagenta => (255, 0, 255),
+            Color::LightCyan => (0, 255, 255),
+            Color::White => (255, 255, 255),
+            Color::Rgb(r, g, b) => (r, g, b),
+            Color::Indexed(i) if i >= 232 => {
+                let v = 8 + 10 * (i - 232);
+                (v, v, v)
+            }
+            Color::Indexed(i) if i >= 16 => {
+                let step = |n: u8| if n == 0 { 0 } else { 55 + 40 * n };
+                let n = i - 16;
+                (step(n / 36), step(n / 6 % 6), step(n % 6))
+            }
+            _ => return None,
+        })
+    }
+
+    /// WCAG 2 contrast ratio of two colours.
+    fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+        let lum = |(r, g, b): (u8, u8, u8)| {
+            let lin = |c: u8| {
+                let c = f64::from(c) / 255.0;
+                if c <= 0.03928 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+        };
+        let (la, lb) = (lum(a), lum(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn every_colour_of_every_bundled_theme_reads_at_4_5_to_1() {
+        let mut failures = Vec::new();
+        for (name, _) in BUILTIN {
+            let t = Theme::load(Some(name), false).unwrap();
+            let background =
+                rgb(t.background.bg.expect("bundled themes paint a background")).unwrap();
+            let mut check = |what: String, fg: Option<Color>, bg: (u8, u8, u8)| {
+                let fg = rgb(fg.expect("a foreground colour")).unwrap();
+                let ratio = contrast(fg, bg);
+                if ratio < 4.5 {
+                    failures.push(format!("{what}: {ratio:.2}:1"));
+                }
+            };
+            let on_background = [
+                ("text", t.text),
+                ("dim", t.dim),
+                ("border", t.border),
+                ("border_focus", t.border_focus),
+                ("title", t.title),
+                ("id", t.id),
+                ("label", t.label),
+                ("head", t.head),
+                ("current", t.current),
+                ("applied", t.applied),
+                ("pending", t.pending),
+                ("off_path", t.off_path),
+                ("danger", t.danger),
+                ("warning", t.warning),
+                ("ok", t.ok),
+                ("line_number", t.line_number),
+            ];
+            for (key, style) in on_background {
+                check(format!("{name}: {key}"), style.fg, background);
+            }
+            for (i, lane) in t.lanes.iter().enumerate() {
+                check(format!("{name}: lanes[{i}]"), lane.fg, background);
+            }
+            let selection_bg = rgb(t.selection.bg.unwrap()).unwrap();
+            check(format!("{name}: selection"), t.selection.fg, selection_bg);
+            let status_bg = rgb(t.status.bg.unwrap()).unwrap();
+            check(format!("{name}: status"), t.status.fg, status_bg);
+            // A selected row shows every span in the selection's colours.
+            for (key, style) in on_background {
+                let line = t.selected(ratatui::text::Line::styled("x", style));
+                let span = line.spans[0].style;
+                check(
+                    format!("{name}: {key} selected"),
+                    span.fg,
+                    rgb(span.bg.unwrap()).unwrap(),
+                );
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]

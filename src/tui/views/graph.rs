@@ -95,7 +95,7 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
     spans.push(Span::styled(row.message.as_str(), message_style));
     let line = Line::from(spans);
     if i == app.selected {
-        line.patch_style(theme.selection)
+        theme.selected(line)
     } else {
         line
     }

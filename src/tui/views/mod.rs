@@ -1,7 +1,6 @@
 //! Drawing the app: each pane in its own file, all reading `App` and never changing it. Only the
 //! rows on screen are built, so a frame costs the same at 10 or 10,000 revisions.
 
-pub mod confirm;
 pub mod detail;
 pub mod graph;
 pub mod help;
@@ -18,6 +17,10 @@ use crate::tui::theme::Theme;
 
 /// Draws one frame.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    frame.render_widget(
+        ratatui::widgets::Block::new().style(theme.background),
+        frame.area(),
+    );
     let areas = app.areas();
     graph::draw(frame, areas.graph, app, theme);
     if let Some(area) = areas.pending {
@@ -34,7 +37,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             popup::error(frame, frame.area(), title, lines, theme)
         }
         Some(Overlay::Menu(menu)) => popup::menu(frame, frame.area(), menu, theme),
-        Some(Overlay::Confirm(confirm)) => confirm::draw(frame, frame.area(), app, confirm, theme),
+        Some(Overlay::Confirm(confirm)) => {
+            crate::tui::popups::confirm::draw(frame, frame.area(), app, confirm, theme)
+        }
         Some(Overlay::Report { report, scroll }) => {
             report::draw(frame, frame.area(), report, *scroll, theme)
         }

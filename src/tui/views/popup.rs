@@ -21,7 +21,7 @@ pub fn menu(frame: &mut Frame, screen: Rect, menu: &Menu, theme: &Theme) {
                 Span::styled(item.label.clone(), theme.text),
             ]);
             if i == menu.selected {
-                line.patch_style(theme.selection)
+                theme.selected(line)
             } else {
                 line
             }

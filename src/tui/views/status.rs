@@ -27,13 +27,45 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(hint.chars().count() as u16),
     ])
     .areas::<2>(area);
-    let text = match (&app.note, progress(app)) {
-        (Some(note), _) => format!(" {note}"),
-        (None, Some(progress)) => progress,
-        (None, None) => summary(app),
+    let (text, style) = match (&app.note, progress(app), danger(app)) {
+        (Some(note), _, _) => (format!(" {note}"), theme.status),
+        (None, Some(progress), _) => (progress, theme.status),
+        // A database the history cannot place is never "up to date": the bar turns red.
+        (None, None, Some(danger)) => (
+            format!(" {danger} · {}", summary(app).trim_start()),
+            theme
+                .danger
+                .add_modifier(ratatui::style::Modifier::REVERSED),
+        ),
+        (None, None, None) => (summary(app), theme.status),
     };
-    frame.render_widget(Paragraph::new(text).style(theme.status), left);
+    frame.render_widget(Paragraph::new(text).style(style), left);
     frame.render_widget(Paragraph::new(hint).style(theme.status), right);
+}
+
+/// What makes the database's state untrustworthy: version-table rows no revision file defines,
+/// or rows the history cannot plan from (the CLI exits 2 on both).
+pub fn danger(app: &App) -> Option<String> {
+    if !matches!(app.db, DbState::Connected) {
+        return None;
+    }
+    let unknown: Vec<&str> = app
+        .view
+        .rows
+        .iter()
+        .filter(|r| app.ws.map.get(r).is_none())
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Some(format!(
+            "UNKNOWN revision {} in the version table: no revision file defines it",
+            unknown.join(", ")
+        ));
+    }
+    app.view
+        .plan_error
+        .as_ref()
+        .map(|e| format!("cannot plan from the version table: {e}"))
 }
 
 /// ` profile · host/db · head X · N pending · lock_timeout 5s`.
@@ -67,6 +99,7 @@ pub fn summary(app: &App) -> String {
                 ),
             });
             parts.push(match app.view.pending.len() {
+                _ if danger(app).is_some() => "pending unknown".to_owned(),
                 0 => "up to date".to_owned(),
                 n => format!("{n} pending"),
             });
@@ -116,7 +149,7 @@ fn progress(app: &App) -> Option<String> {
             if let Some((dir, rev)) = p.steps.get(i) {
                 parts.push(format!(
                     "{} {}",
-                    crate::render::direction_word(*dir),
+                    crate::engine::script::direction_word(*dir),
                     short(rev)
                 ));
             }

@@ -1,0 +1,146 @@
+//! Running the profile's alembic command for this project: where (the ini's directory), with
+//! what (`-c`/`-n`, the target URL in `DATABASE_URL`, the profile's `alembic_env`).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::config::{ResolvedUrl, Settings};
+use crate::engine::EngineError;
+use crate::workspace::Workspace;
+
+/// How to run the profile's alembic command for this project: in the ini's directory, with
+/// `-c`/`-n` as the CLI was given them and the target's URL in `DATABASE_URL`.
+#[derive(Debug, Clone)]
+pub struct AlembicCommand {
+    ini_dir: PathBuf,
+    ini_name: String,
+    section: String,
+    command: Vec<String>,
+    database_url: String,
+    env: Vec<(String, String)>,
+}
+
+impl AlembicCommand {
+    pub fn new(ws: &Workspace, settings: &Settings, url: &ResolvedUrl) -> AlembicCommand {
+        let config = &ws.project.config;
+        AlembicCommand {
+            ini_dir: config.ini_dir().to_path_buf(),
+            ini_name: config.ini_path().file_name().map_or_else(
+                || "alembic.ini".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            section: config.section.clone(),
+            command: settings.alembic.clone(),
+            database_url: url.url.clone(),
+            env: settings
+                .alembic_env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// The command line for `args`.
+    pub fn command(&self, args: &[String]) -> Command {
+        let (program, rest) = match self.command.split_first() {
+            Some((p, rest)) => (p.clone(), rest.to_vec()),
+            None => ("alembic".to_owned(), Vec::new()),
+        };
+        let mut cmd = Command::new(program);
+        cmd.args(rest).arg("-c").arg(&self.ini_name);
+        if self.section != "alembic" {
+            cmd.arg("-n").arg(&self.section);
+        }
+        cmd.args(args)
+            .current_dir(&self.ini_dir)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("DATABASE_URL", &self.database_url)
+            .stdin(Stdio::null());
+        dies_with_us(&mut cmd);
+        cmd
+    }
+
+    /// Runs `args` to completion, capturing its output.
+    pub fn output(&self, args: &[String]) -> Result<std::process::Output, EngineError> {
+        self.command(args)
+            .output()
+            .map_err(|source| EngineError::AlembicCommand {
+                command: self.text(),
+                dir: self.ini_dir.display().to_string(),
+                source,
+            })
+    }
+
+    /// What the command's output depends on besides the project's files: the command line and
+    /// the environment the profile passes (an env.py may read it).
+    pub fn inputs(&self) -> (&[String], &[(String, String)]) {
+        (&self.command, &self.env)
+    }
+
+    /// `text` without the target URL's password, wherever alembic or env.py printed it.
+    pub fn scrub(&self, text: &str) -> String {
+        crate::redact::text(text, &self.database_url)
+    }
+
+    /// The command as the user configured it, for messages.
+    pub fn text(&self) -> String {
+        self.command.join(" ")
+    }
+}
+
+/// The child cannot outlive us: it leads a process group of its own (so a cancel can stop
+/// whatever `uv run` or a shell started under it, and the terminal's Ctrl-C reaches only us, who
+/// decide), and on Linux the kernel kills it when we die — a `kill -9` of alembic-tui must not
+/// leave an alembic running a step nobody watches, whose connection would commit.
+fn dies_with_us(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    #[cfg(target_os = "linux")]
+    {
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: between fork and exec only async-signal-safe calls are made (prctl, getppid,
+        // _exit), and nothing is allocated.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // We died between fork and prctl: no signal will come, so go now.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Kills the process group `leader` leads (the alembic command and anything it started).
+pub fn kill_group(leader: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(leader) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is touched.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Runs `alembic --version` through the profile's command: the version line, or what failed,
+/// naming the command and the setting that changes it.
+pub fn check(alembic: &AlembicCommand) -> Result<String, String> {
+    let out = alembic
+        .output(&["--version".to_owned()])
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if out.status.success() {
+        Ok(text)
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = alembic.scrub(stderr.lines().last().unwrap_or("").trim());
+        Err(format!(
+            "`{} --version` failed ({}): {last}; set `alembic:` in the profile",
+            alembic.text(),
+            out.status
+        ))
+    }
+}

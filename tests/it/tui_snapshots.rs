@@ -1,0 +1,716 @@
+//! The console drawn into ratatui's TestBackend and compared with reviewed snapshots
+//! (tests/it/snapshots/), driven by the same actions keys map to. The bundled demo project is the
+//! subject; the database's rows are fed in as the background reader would report them, so the
+//! screens do not depend on a server, a clock or a temp path.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+use alembic_tui::analysis::LintOptions;
+use alembic_tui::cli::Args;
+use alembic_tui::config::{ProfileFile, ResolvedUrl, Settings, UrlSource};
+use alembic_tui::engine::exec;
+use alembic_tui::engine::render::Renderer;
+use alembic_tui::tui::action::Action;
+use alembic_tui::tui::app::{App, Effect, Overlay, Pane, Target};
+use alembic_tui::tui::event::{DbReport, Part, SqlReport, WorkerEvent};
+use alembic_tui::tui::highlight::Highlighter;
+use alembic_tui::tui::popups::confirm::Button;
+use alembic_tui::tui::theme::Theme;
+use alembic_tui::tui::views;
+use alembic_tui::workspace::Workspace;
+
+fn demo_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo"))
+}
+
+fn demo_workspace() -> Arc<Workspace> {
+    let ini = demo_dir().join("alembic.ini");
+    let args = Args::parse_from(["alembic-tui", "-c", ini.to_str().unwrap()]);
+    let mut warnings = Vec::new();
+    let ws = alembic_tui::cli::commands::load_workspace(&args, demo_dir(), &mut warnings).unwrap();
+    assert!(
+        warnings.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&warnings)
+    );
+    Arc::new(ws)
+}
+
+fn demo_target() -> Target {
+    Target {
+        profile: Some("demo".to_owned()),
+        label: "localhost:5432/demo".to_owned(),
+        database: Some("demo".to_owned()),
+        lock_timeout: Duration::from_secs(5),
+        statement_timeout: Some(Duration::from_secs(60)),
+        ..Target::default()
+    }
+}
+
+/// An app on the demo, with the grammars the real highlighter thread would use and, for the
+/// confirmation pane, the real renderer (alembic --sql from the test venv; offline, so no server).
+struct Harness {
+    app: App,
+    highlighter: Highlighter,
+    theme: Theme,
+    renderer: Option<(Settings, Renderer)>,
+    /// The first read of the database happened (the console then selects its revision).
+    db_read: bool,
+}
+
+/// The venv's Python, where alembic is installed (scripts/test.sh makes it).
+fn python() -> std::path::PathBuf {
+    let path = std::env::var_os("ALEMBIC_TUI_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    assert!(
+        path.exists(),
+        "no Python with alembic at {} — run scripts/test.sh first",
+        path.display()
+    );
+    path
+}
+
+impl Harness {
+    fn new(width: u16, height: u16) -> Harness {
+        Harness::with_theme(width, height, Theme::dark())
+    }
+
+    fn with_theme(width: u16, height: u16, theme: Theme) -> Harness {
+        let app = App::new(
+            demo_workspace(),
+            demo_target(),
+            Rect::new(0, 0, width, height),
+        );
+        let mut h = Harness {
+            app,
+            highlighter: Highlighter::new(),
+            theme,
+            renderer: None,
+            db_read: false,
+        };
+        let effects = h.app.start();
+        h.settle(effects);
+        h
+    }
+
+    /// Carries out what the event loop's workers would: highlighting, inline.
+    fn settle(&mut self, mut effects: Vec<Effect>) {
+        while let Some(effect) = effects.pop() {
+            if let Effect::Prepare { steps, .. } = &effect {
+                let (settings, renderer) = self.renderer.get_or_insert_with(|| {
+                    let profile = ProfileFile {
+                        alembic: Some(format!("'{}' -m alembic", python().display())),
+                        ..ProfileFile::default()
+                    };
+                    let settings = Settings::from_profile(Some("demo"), &profile, "test").unwrap();
+                    // Offline rendering never connects; env.py only needs a PostgreSQL URL.
+                    let url = ResolvedUrl {
+                        url: "postgresql://demo@localhost/demo".to_owned(),
+                        source: UrlSource::Flag,
+                    };
+                    let renderer = Renderer::new(&self.app.ws, &settings, &url, None);
+                    (settings, renderer)
+                });
+                let result = alembic_tui::engine::prepare::prepare(
+                    &self.app.ws,
+                    settings,
+                    &LintOptions::default(),
+                    renderer,
+                    steps,
+                )
+                .map_err(|e| e.to_string());
+                effects.extend(self.app.update(Action::Worker(WorkerEvent::Prepared {
+                    steps: steps.clone(),
+                    result,
+                })));
+                continue;
+            }
+            if let Effect::Lint { ws } = &effect {
+                let findings = alembic_tui::tui::lint_all(&ws.0, &LintOptions::default());
+                effects.extend(self.app.update(Action::Worker(WorkerEvent::Findings {
+                    ws: ws.clone(),
+                    findings,
+                })));
+                continue;
+            }
+            if let Effect::Highlight { key, source, lang } = effect {
+                let lines = self
+                    .highlighter
+                    .highlight(&source, lang, self.theme.syntax.as_deref());
+                effects.extend(
+                    self.app
+                        .update(Action::Worker(WorkerEvent::Highlighted { key, lines })),
+                );
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) -> &mut Harness {
+        let effects = self.app.update(action);
+        self.settle(effects);
+        self
+    }
+
+    fn keys(&mut self, keys: &str) -> &mut Harness {
+        for c in keys.chars() {
+            let event = ratatui::crossterm::event::Event::Key(
+                ratatui::crossterm::event::KeyEvent::from(match c {
+                    '\n' => ratatui::crossterm::event::KeyCode::Enter,
+                    '\t' => ratatui::crossterm::event::KeyCode::Tab,
+                    '\x1b' => ratatui::crossterm::event::KeyCode::Esc,
+                    c => ratatui::crossterm::event::KeyCode::Char(c),
+                }),
+            );
+            if let Some(action) = alembic_tui::tui::keymap::map(&self.app, &event) {
+                self.act(action);
+            }
+        }
+        self
+    }
+
+    /// The database reports `rows`. The console opens on the database's revision; these
+    /// screens are drawn from the top, so after the first read the selection goes back there
+    /// (`opens_on_the_databases_revision_and_jumps` tests the opening itself).
+    fn db_at(&mut self, rows: &[&str]) -> &mut Harness {
+        let rows = rows.iter().map(|r| r.to_string()).collect();
+        self.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(rows))));
+        if !std::mem::replace(&mut self.db_read, true) {
+            self.keys("g");
+        }
+        self
+    }
+
+    fn screen(&self) -> String {
+        let mut terminal =
+            Terminal::new(TestBackend::new(self.app.size.width, self.app.size.height)).unwrap();
+        terminal
+            .draw(|frame| views::draw(frame, &self.app, &self.theme))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+
+    fn selected_id(&self) -> &str {
+        &self.app.model.rows[self.app.selected].id
+    }
+}
+
+/// The merge of the two branches: the reporting branch and the last two revisions are pending.
+const AT_MERGE: &str = "8b3dafc60e29";
+
+#[test]
+fn main_screen() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    insta::assert_snapshot!("main_screen", h.screen());
+}
+
+#[test]
+fn detail_tabs() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    // The destructive revision, its downgrade body.
+    h.keys("j");
+    assert_eq!(h.selected_id(), "9c4eb0d71f3a");
+    h.keys("l");
+    assert_eq!(h.app.tab, Part::Downgrade);
+    insta::assert_snapshot!("detail_downgrade", h.screen());
+    // The sql tab while rendering, then with the rendered statements.
+    h.keys("l");
+    assert_eq!(h.app.tab, Part::Sql);
+    insta::assert_snapshot!("detail_sql_loading", h.screen());
+    let revision = h.app.selected_revision().unwrap();
+    let key = h.app.key(revision, Part::Sql);
+    h.act(Action::Worker(WorkerEvent::Sql {
+        key,
+        report: SqlReport::Sql("DROP TABLE coupons;".to_owned()),
+    }));
+    insta::assert_snapshot!("detail_sql", h.screen());
+    h.act(Action::Worker(WorkerEvent::Sql {
+        key,
+        report: SqlReport::OnlineOnly {
+            reason: "op.get_bind() needs a connection".to_owned(),
+        },
+    }));
+    insta::assert_snapshot!("detail_sql_online_only", h.screen());
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    // Tall enough for the whole help, glyph legend included.
+    let mut h = Harness::new(120, 60);
+    h.db_at(&[AT_MERGE]).keys("?");
+    let screen = h.screen();
+    for (_, bindings) in alembic_tui::tui::keymap::HELP {
+        for b in *bindings {
+            assert!(screen.contains(b.what), "help misses {:?}", b.what);
+        }
+    }
+    insta::assert_snapshot!("help", screen);
+    h.keys("\x1b");
+    assert!(h.app.overlay.is_none());
+}
+
+#[test]
+fn unreachable_database() {
+    let mut h = Harness::new(120, 40);
+    h.act(Action::Worker(WorkerEvent::Db(DbReport::Unreachable {
+        reason: "cannot connect to postgresql://app:***@db.internal/app: error connecting to \
+                 server: Connection refused (os error 111)"
+            .to_owned(),
+    })));
+    let screen = h.screen();
+    assert!(screen.contains("database unreachable (Connection refused (os error 111))"));
+    assert!(!screen.contains("s3cret"));
+    insta::assert_snapshot!("unreachable", screen);
+}
+
+#[test]
+fn reload_error() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    h.act(Action::Worker(WorkerEvent::Reloaded(Err(
+        "migrations/versions/bad.py:3: syntax error: unexpected indent".to_owned(),
+    ))));
+    insta::assert_snapshot!("reload_error", h.screen());
+}
+
+#[test]
+fn narrow_terminal() {
+    let mut h = Harness::new(80, 24);
+    h.db_at(&[AT_MERGE]);
+    insta::assert_snapshot!("narrow_80x24", h.screen());
+}
+
+#[test]
+fn keys_move_select_and_search() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    h.keys("G");
+    assert_eq!(h.selected_id(), "1a0c3e5f7b21");
+    h.keys("g");
+    assert_eq!(h.selected_id(), "c2f7be3a0426");
+    h.keys("jjk");
+    assert_eq!(h.selected_id(), "9c4eb0d71f3a");
+    // By message, then by branch label, then by id prefix.
+    h.keys("/loyalty\n");
+    assert_eq!(h.selected_id(), "4d9f6b82cae5");
+    h.keys("/reporting\n");
+    assert_eq!(h.selected_id(), "b1e6ad2f9315");
+    h.keys("n");
+    assert_eq!(h.selected_id(), "a0d5fc1e8204");
+    h.keys("/6f1b\n");
+    assert_eq!(h.selected_id(), "6f1b8da4ec07");
+    h.keys("/no such thing\n");
+    assert_eq!(h.selected_id(), "6f1b8da4ec07");
+    assert!(h.screen().contains("no revision matches"));
+    // Tab cycles the panes that are on screen: graph, detail, pending.
+    h.keys("\t");
+    assert_eq!(h.app.focus, Pane::Detail);
+    h.keys("\t");
+    assert_eq!(h.app.focus, Pane::Pending);
+    h.keys("\t");
+    assert_eq!(h.app.focus, Pane::Graph);
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    // Row 0 is the border; screen row 4 is the fourth revision.
+    h.act(Action::Click { x: 5, y: 4 });
+    assert_eq!(h.app.selected, 3);
+    h.act(Action::Scroll {
+        x: 80,
+        y: 10,
+        delta: 3,
+    });
+    assert_eq!(h.app.detail_scroll, 3);
+    assert_eq!(h.app.selected, 3);
+}
+
+#[test]
+fn resize_keeps_the_selection_visible() {
+    let mut h = Harness::new(120, 40);
+    h.keys("G");
+    h.act(Action::Resize {
+        width: 80,
+        height: 10,
+    });
+    let areas = h.app.areas();
+    let visible = areas.graph.height as usize - 2;
+    assert!(h.app.selected >= h.app.graph_offset);
+    assert!(h.app.selected < h.app.graph_offset + visible);
+    assert!(h.screen().contains("1a0c3e5f7b21"));
+}
+
+#[test]
+fn no_color_screen_has_no_colours() {
+    let mut h = Harness::with_theme(100, 30, Theme::monochrome());
+    h.db_at(&[AT_MERGE]);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    terminal
+        .draw(|frame| views::draw(frame, &h.app, &h.theme))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, ratatui::style::Color::Reset, "{cell:?}");
+    }
+}
+
+#[test]
+fn confirmation_of_a_safe_step() {
+    let mut h = Harness::new(120, 40);
+    // At the merge, `u` asks which branch; the second head is the reporting branch.
+    h.db_at(&[AT_MERGE]).keys("u");
+    assert!(matches!(h.app.overlay, Some(Overlay::Menu(_))));
+    h.keys("2");
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("no confirmation pane: {:?}", h.app.note);
+    };
+    assert!(confirm.ready(), "{:?}", confirm.error);
+    assert_eq!(confirm.steps.len(), 1);
+    assert_eq!(confirm.steps[0].revision, "a0d5fc1e8204");
+    assert_eq!(confirm.focus, Button::Run, "a safe plan focuses Run");
+    insta::assert_snapshot!("confirm_safe", h.screen());
+    // n cancels; nothing ran.
+    h.keys("n");
+    assert!(h.app.overlay.is_none());
+    assert!(h.app.progress.is_none());
+}
+
+#[test]
+fn confirmation_of_a_destructive_plan_focuses_cancel() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    h.keys("g").keys("U");
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("no confirmation pane: {:?}", h.app.note);
+    };
+    assert!(confirm.ready(), "{:?}", confirm.error);
+    let revisions: Vec<&str> = confirm.steps.iter().map(|s| s.revision.as_str()).collect();
+    assert_eq!(revisions, ["9c4eb0d71f3a", "c2f7be3a0426"]);
+    let scripts = confirm.prepared.as_ref().unwrap().scripts();
+    assert!(scripts[0]
+        .statements()
+        .iter()
+        .any(|s| s.text.contains("DROP TABLE coupons")));
+    assert!(
+        confirm.deliberate().is_some(),
+        "DROP TABLE is not flagged: {:?}",
+        confirm.prepared
+    );
+    assert_eq!(
+        confirm.focus,
+        Button::Cancel,
+        "a destructive plan focuses Cancel"
+    );
+    let screen = h.screen();
+    assert!(screen.contains("✖ destructive: drop-table"), "{screen}");
+    insta::assert_snapshot!("confirm_destructive", screen);
+    // `y` does not run a destructive plan: it says how (issue 12c).
+    h.keys("y");
+    assert!(h.app.progress.is_none(), "y ran a destructive plan");
+    assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+    assert!(
+        h.app
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("Tab or → to Run")),
+        "{:?}",
+        h.app.note
+    );
+    // Enter on the focused button: Cancel.
+    h.keys("\n");
+    assert!(h.app.overlay.is_none());
+    assert!(h.app.progress.is_none());
+}
+
+#[test]
+fn protected_profiles_want_the_database_name() {
+    let mut h = Harness::new(120, 40);
+    h.app.target.protected = true;
+    h.db_at(&[AT_MERGE]).keys("u2");
+    assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+    // y is just a letter of the name here; Enter on Run (focused: the plan is safe) refuses
+    // until the name matches.
+    h.keys("y\n");
+    assert!(h.app.progress.is_none());
+    assert!(h.screen().contains("type the database name (demo)"));
+    let Some(Overlay::Confirm(confirm)) = &mut h.app.overlay else {
+        panic!("the pane closed");
+    };
+    confirm.typed.clear();
+    confirm.focus = Button::Run;
+    h.keys("demo\n");
+    assert!(h.app.overlay.is_none());
+    assert!(h.app.running(), "{:?}", h.app.note);
+}
+
+#[test]
+fn execution_failure_shows_the_servers_words() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]).keys("u2y");
+    assert!(h.app.running());
+    h.act(Action::Worker(WorkerEvent::Exec(
+        exec::Event::StepStarted {
+            index: 0,
+            of: 1,
+            step: alembic_tui::graph::Step {
+                direction: alembic_tui::graph::Direction::Upgrade,
+                revision: "a0d5fc1e8204".to_owned(),
+                heads_before: vec![AT_MERGE.to_owned()],
+                heads_after: vec![AT_MERGE.to_owned(), "a0d5fc1e8204".to_owned()],
+            },
+        },
+    )));
+    assert!(h
+        .screen()
+        .contains("running step 1/1 · upgrade a0d5fc1e8204"));
+    h.act(Action::Worker(WorkerEvent::Exec(exec::Event::Failed(
+        exec::ExecFailure {
+            step: Some(0),
+            revision: Some("a0d5fc1e8204".to_owned()),
+            sqlstate: Some("42P06".to_owned()),
+            message: "schema \"reporting\" already exists".to_owned(),
+            detail: None,
+            hint: Some("drop it or choose another name".to_owned()),
+            statement: Some("CREATE SCHEMA reporting".to_owned()),
+            cancelled: false,
+        },
+    ))));
+    assert!(!h.app.running());
+    insta::assert_snapshot!("exec_failure", h.screen());
+}
+
+#[test]
+fn a_late_render_for_another_plan_is_ignored() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    // Open a confirmation without letting the renderer answer.
+    let effects = h.app.update(Action::UpgradeToSelected);
+    let Some(Effect::Prepare { steps, .. }) = effects.into_iter().next() else {
+        panic!("no prepare effect");
+    };
+    assert_eq!(steps.last().unwrap().revision, "c2f7be3a0426");
+    // An answer for different steps (an earlier, abandoned plan) arrives first.
+    let other = vec![alembic_tui::graph::Step {
+        direction: alembic_tui::graph::Direction::Upgrade,
+        revision: "a0d5fc1e8204".to_owned(),
+        heads_before: vec![AT_MERGE.to_owned()],
+        heads_after: vec![AT_MERGE.to_owned(), "a0d5fc1e8204".to_owned()],
+    }];
+    h.act(Action::Worker(WorkerEvent::Prepared {
+        steps: other,
+        result: Err("stale".to_owned()),
+    }));
+    let Some(Overlay::Confirm(confirm)) = &h.app.overlay else {
+        panic!("the pane closed");
+    };
+    assert!(confirm.prepared.is_none() && confirm.error.is_none());
+    h.keys("y");
+    assert!(h.app.progress.is_none(), "ran before anything was rendered");
+}
+
+#[test]
+fn findings_show_as_badges_and_in_the_detail_pane() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    let drop = h.app.model.position("9c4eb0d71f3a").unwrap();
+    let revision = h.app.model.rows[drop].revision;
+    assert_eq!(
+        alembic_tui::tui::views::graph::badge(&h.app, revision),
+        Some(alembic_tui::tui::views::graph::Badge::Destructive)
+    );
+    h.keys("j");
+    let screen = h.screen();
+    assert!(screen.contains("9c4eb0d71f3a ⚠"), "{screen}");
+    assert!(screen.contains("⚠ drop-table (upgrade line"), "{screen}");
+}
+
+#[test]
+fn without_a_working_alembic_stepping_says_what_it_needs() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]);
+    h.act(Action::Worker(WorkerEvent::AlembicChecked(Err(
+        "`alembic` cannot be started (No such file or directory (os error 2)); set `alembic:` \
+         in the profile"
+            .to_owned(),
+    ))));
+    h.keys("u");
+    assert!(h.app.overlay.is_none());
+    let screen = h.screen();
+    assert!(
+        screen.contains("stepping and the sql tab need a working alembic command"),
+        "{screen}"
+    );
+    // Everything else still works: the graph, the bodies, the findings.
+    h.keys("j");
+    assert!(h.screen().contains("drop-table"));
+}
+
+#[test]
+fn answers_for_an_earlier_load_or_database_state_are_dropped() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[AT_MERGE]).keys("ll");
+    let revision = h.app.selected_revision().unwrap();
+    let stale = h.app.key(revision, Part::Sql);
+    // The version table changes while alembic renders: the answer is for the old next step.
+    h.db_at(&["9c4eb0d71f3a"]);
+    h.act(Action::Worker(WorkerEvent::Sql {
+        key: stale,
+        report: SqlReport::Sql("SELECT 'stale';".to_owned()),
+    }));
+    assert!(!h.screen().contains("stale"));
+}
+
+/// Delivers `text` as the terminal delivers a bracketed paste.
+fn paste(h: &mut Harness, text: &str) {
+    let event = ratatui::crossterm::event::Event::Paste(text.to_owned());
+    if let Some(action) = alembic_tui::tui::keymap::map(&h.app, &event) {
+        h.act(action);
+    }
+}
+
+#[test]
+fn a_paste_is_text_for_the_focused_field_never_keys() {
+    let mut h = Harness::new(120, 40);
+    h.db_at(&[]);
+    // `u` then Enter as keys would open the upgrade and press Run; as a paste it is nothing.
+    paste(&mut h, "pip install -U alembic\nu\n");
+    assert!(h.app.overlay.is_none(), "a paste opened {:?}", h.app.note);
+    assert!(h.app.progress.is_none());
+    assert!(
+        h.app
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("never a command")),
+        "{:?}",
+        h.app.note
+    );
+    // In the search field it is text, without its line breaks.
+    h.keys("/");
+    paste(&mut h, "coupons\n");
+    assert_eq!(h.app.search.as_deref(), Some("coupons"));
+    h.keys("\x1b");
+    // In a confirmation of an unprotected profile it confirms nothing.
+    h.keys("u");
+    if let Some(Overlay::Menu(_)) = &h.app.overlay {
+        h.keys("1");
+    }
+    assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+    paste(&mut h, "y\n");
+    assert!(h.app.progress.is_none(), "a paste ran the plan");
+    assert!(matches!(h.app.overlay, Some(Overlay::Confirm(_))));
+}
+
+fn menu_labels(h: &Harness) -> Vec<String> {
+    match &h.app.overlay {
+        Some(Overlay::Menu(menu)) => menu.items.iter().map(|i| i.label.clone()).collect(),
+        other => panic!("no menu: {other:?} {:?}", h.app.note),
+    }
+}
+
+#[test]
+fn branch_menus_keep_their_order_and_digits_from_step_to_step() {
+    let mut h = Harness::new(140, 40);
+    // At the branch point both heads have a different next step: a choice, in graph order.
+    h.db_at(&["3c8e5a71b9d4"]);
+    h.keys("u");
+    let first = menu_labels(&h);
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert!(first[0].starts_with("towards c2f7be3a0426"), "{first:?}");
+    assert!(
+        first[1].starts_with("towards b1e6ad2f9315 (reporting): next a0d5fc1e8204"),
+        "{first:?}"
+    );
+    // One step up the reporting branch later: `2` still means reporting.
+    h.keys("\x1b");
+    h.db_at(&["a0d5fc1e8204"]);
+    h.keys("u");
+    let second = menu_labels(&h);
+    assert!(second[0].starts_with("towards c2f7be3a0426"), "{second:?}");
+    assert!(
+        second[1].starts_with("towards b1e6ad2f9315 (reporting): next b1e6ad2f9315"),
+        "{second:?}"
+    );
+    // Down from two heads: the same menu whatever order the version table returns its rows in.
+    h.keys("\x1b");
+    h.db_at(&["c2f7be3a0426", "b1e6ad2f9315"]);
+    h.keys("d");
+    let down = menu_labels(&h);
+    h.keys("\x1b");
+    h.db_at(&["b1e6ad2f9315", "c2f7be3a0426"]);
+    h.keys("d");
+    assert_eq!(menu_labels(&h), down);
+    assert!(down[0].starts_with("from c2f7be3a0426"), "{down:?}");
+    assert!(
+        down[1].contains("(reporting): the database goes to [c2f7be3a0426, a0d5fc1e8204]")
+            || down[1].contains("(reporting): the database goes to [a0d5fc1e8204, c2f7be3a0426]"),
+        "{down:?}"
+    );
+}
+
+#[test]
+fn a_version_row_no_file_defines_is_a_danger_state_never_up_to_date() {
+    let mut h = Harness::new(160, 40);
+    h.db_at(&["feedc0ffee99"]);
+    let screen = h.screen();
+    assert!(
+        screen.contains("UNKNOWN revision feedc0ffee99 in the version table"),
+        "{screen}"
+    );
+    assert!(!screen.contains("up to date"), "{screen}");
+}
+
+#[test]
+fn a_reload_says_which_files_it_could_not_read() {
+    let mut h = Harness::new(160, 40);
+    h.db_at(&[]);
+    let ws = h.app.ws.clone();
+    h.act(Action::Worker(WorkerEvent::Reloaded(Ok((
+        alembic_tui::tui::event::Loaded(ws),
+        vec!["versions/broken.py:3: invalid syntax".to_owned()],
+    )))));
+    let note = h.app.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("1 warning(s)") && note.contains("versions/broken.py:3"),
+        "{note}"
+    );
+}
+
+#[test]
+fn opens_on_the_databases_revision_and_jumps() {
+    let mut h = Harness::new(140, 40);
+    let row = |h: &Harness, id: &str| h.app.model.position(id).unwrap();
+    // First read: the selection goes to the database's revision.
+    h.act(Action::Worker(WorkerEvent::Db(DbReport::Rows(vec![
+        "3c8e5a71b9d4".to_owned(),
+    ]))));
+    h.db_read = true;
+    assert_eq!(h.app.selected, row(&h, "3c8e5a71b9d4"));
+    // `p`: the next pending step; `c`: back to the database's revision.
+    h.keys("p");
+    let next = h.app.view.pending[0].revision.clone();
+    assert_eq!(h.app.selected, row(&h, &next));
+    h.keys("c");
+    assert_eq!(h.app.selected, row(&h, "3c8e5a71b9d4"));
+    // `H` visits each head in turn.
+    h.keys("g").keys("H");
+    let first = h.app.selected;
+    h.keys("H");
+    let second = h.app.selected;
+    let mut heads = vec![first, second];
+    heads.sort_unstable();
+    let mut want = vec![row(&h, "c2f7be3a0426"), row(&h, "b1e6ad2f9315")];
+    want.sort_unstable();
+    assert_eq!(heads, want);
+}
