@@ -35,7 +35,7 @@ for target in "${targets[@]}"; do
   done_line=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   runs_done=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}' || true)
   time_done=$(grep -E '^Done [0-9]+ runs in' "$log" | tail -1 || true)
-  if grep -qE 'ERROR: libFuzzer|panicked at|deadly signal|timeout' "$log"; then
+  if grep -qE '^SUMMARY: libFuzzer|^==[0-9]+== ERROR: libFuzzer|panicked at' "$log"; then
     summary+=("$target: FOUND A PROBLEM (see fuzz/artifacts/$target): $done_line")
   else
     summary+=("$target: ${runs_done:-?} inputs, no crash or hang; ${time_done:-$done_line}")

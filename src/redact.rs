@@ -59,9 +59,9 @@ pub fn assignments(text: &str) -> String {
         }
         // The key: the word before `=` (blank space between allowed, as libpq allows it).
         let key_end = text[..i].trim_end().len();
-        let key_start = text[..key_end]
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '%'))
-            .map_or(0, |p| p + 1);
+        let key_start = after_last(&text[..key_end], |c| {
+            !(c.is_alphanumeric() || c == '_' || c == '%')
+        });
         let key = &text[key_start..key_end];
         let mut value_start = i + 1;
         while value_start < bytes.len() && bytes[value_start].is_ascii_whitespace() {
@@ -79,6 +79,15 @@ pub fn assignments(text: &str) -> String {
     }
     out.push_str(&text[copied..]);
     out
+}
+
+/// The byte offset just after the last character of `text` matching `stop` (0 when none does);
+/// a character may be several bytes long.
+fn after_last(text: &str, stop: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|&(_, c)| stop(c))
+        .map_or(0, |(at, c)| at + c.len_utf8())
 }
 
 /// Where a value starting at `start` ends: after its closing quote (backslash escapes, as
@@ -171,9 +180,9 @@ pub fn text_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("://") {
-        let scheme_start = rest[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map_or(0, |p| p + 1);
+        let scheme_start = after_last(&rest[..at], |c| {
+            !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
         let end = rest[at..]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
             .map_or(rest.len(), |e| at + e);
@@ -242,6 +251,15 @@ mod tests {
             "env: PGPASSWORD=*** PATH=/bin"
         );
         assert_eq!(assignments("password='open"), "password=***");
+    }
+
+    #[test]
+    fn multibyte_text_before_an_equals_sign_or_a_scheme() {
+        // fuzz/artifacts/url_redactor/crash-915257aa…: a two-byte character before `=`.
+        assert_eq!(assignments("\u{7fd}="), "\u{7fd}=");
+        assert_eq!(url("\u{7fd}="), "\u{7fd}=");
+        assert_eq!(text_urls("éx://u:pw@h"), "éx://u:***@h");
+        assert_eq!(assignments("ü password=x"), "ü password=***");
     }
 
     #[test]
