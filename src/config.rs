@@ -88,10 +88,63 @@ pub struct ProfileFile {
     pub shadow_url: Option<String>,
     /// Environment variables for the alembic command (rendering and online-only steps), e.g.
     /// the settings module an env.py reads. Set on top of alembic-tui's own environment.
+    #[serde(default, deserialize_with = "unique_keys_opt")]
     pub alembic_env: Option<BTreeMap<String, String>>,
 }
 
 impl ProfileFile {
+    /// `other` without the safety keys that would loosen what `self` (the user's layers) says:
+    /// `read_only` and `protected` cannot be switched off, timeouts cannot grow or be disabled
+    /// (the defaults count when the user set nothing). Each dropped key is reported to `warn`.
+    fn only_tightening(
+        &self,
+        other: &ProfileFile,
+        mut warn: impl FnMut(&str, String),
+    ) -> ProfileFile {
+        let mut out = other.clone();
+        for (key, mine, theirs) in [
+            ("read_only", self.read_only, &mut out.read_only),
+            ("protected", self.protected, &mut out.protected),
+        ] {
+            if mine == Some(true) && *theirs == Some(false) {
+                warn(key, "your config sets it to true".to_owned());
+                *theirs = None;
+            }
+        }
+        // A timeout of 0 is none at all: the loosest.
+        let looser = |theirs: Duration, mine: Duration| {
+            !mine.is_zero() && (theirs.is_zero() || theirs > mine)
+        };
+        let mine = self
+            .lock_timeout
+            .as_deref()
+            .map_or(Ok(Duration::from_secs(5)), parse_duration);
+        if let (Ok(mine), Some(Ok(theirs))) =
+            (mine, out.lock_timeout.as_deref().map(parse_duration))
+        {
+            if looser(theirs, mine) {
+                warn(
+                    "lock_timeout",
+                    format!("{theirs:?} is looser than your {mine:?}"),
+                );
+                out.lock_timeout = None;
+            }
+        }
+        if let (Some(Ok(mine)), Some(Ok(theirs))) = (
+            self.statement_timeout.as_deref().map(parse_duration),
+            out.statement_timeout.as_deref().map(parse_duration),
+        ) {
+            if looser(theirs, mine) {
+                warn(
+                    "statement_timeout",
+                    format!("{theirs:?} is looser than your {mine:?}"),
+                );
+                out.statement_timeout = None;
+            }
+        }
+        out
+    }
+
     /// `other`'s keys win where set: the project file refines the user's.
     fn overlay(&mut self, other: &ProfileFile) {
         macro_rules! take {
@@ -119,12 +172,57 @@ impl ProfileFile {
     }
 }
 
+/// A YAML mapping into a `BTreeMap`, refusing a key written twice: with a plain map the last
+/// one silently wins (a copy-pasted profile pointing at another database). The YAML reader
+/// adds the line and column to the error.
+fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate key {key:?} (each key may appear once)"
+                    )));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+    }
+    deserializer.deserialize_map(Unique(std::marker::PhantomData))
+}
+
+fn unique_keys_opt<'de, D, V>(deserializer: D) -> Result<Option<BTreeMap<String, V>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    unique_keys(deserializer).map(Some)
+}
+
 /// A config file: named profiles and which one to use when none is asked for.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     pub default_profile: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub profiles: BTreeMap<String, ProfileFile>,
     /// The `lint:` section: review rules' severities and the assumed server version.
     pub lint: Option<LintFile>,
@@ -137,16 +235,22 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub struct LintFile {
     /// Rule id → `error`, `warning`, `info` or `off`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub severity: BTreeMap<String, String>,
     /// PostgreSQL major version assumed when no server is connected.
     pub pg_version: Option<u32>,
 }
 
+/// A profile's name and its keys layered over every file.
+pub type NamedProfile = (String, ProfileFile);
+
 /// The config files that apply, in increasing precedence, with where each came from.
 #[derive(Debug, Clone, Default)]
 pub struct Layers {
     pub files: Vec<(PathBuf, ConfigFile)>,
+    /// Files from this index on come with the project (a repository anyone can commit to):
+    /// their safety keys may only tighten what the files before them say.
+    pub project_from: Option<usize>,
 }
 
 /// The user's config file: `<config dir>/alembic-tui/config.yaml`.
@@ -177,7 +281,28 @@ impl Layers {
             };
             files.push((path.clone(), parse_config(path, &text)?));
         }
-        Ok(Layers { files })
+        Ok(Layers {
+            files,
+            project_from: None,
+        })
+    }
+
+    /// The user's own file (trusted) and the project's `alembic-tui.yaml` (safety keys only
+    /// tighten), whichever exist.
+    pub fn read_user_and_project(
+        user: Option<&Path>,
+        project: &Path,
+    ) -> Result<Layers, ConfigError> {
+        let user_layers =
+            Layers::read(&user.map(Path::to_path_buf).into_iter().collect::<Vec<_>>())?;
+        let project_layers = Layers::read(&[project.to_path_buf()])?;
+        let project_from = user_layers.files.len();
+        let mut files = user_layers.files;
+        files.extend(project_layers.files);
+        Ok(Layers {
+            files,
+            project_from: Some(project_from),
+        })
     }
 
     /// The lint options: each file's `lint:` section refines the ones before it, rule by rule.
@@ -224,6 +349,15 @@ impl Layers {
         &self,
         name: Option<&str>,
     ) -> Result<Option<(String, ProfileFile)>, ConfigError> {
+        Ok(self.profile_with_warnings(name)?.0)
+    }
+
+    /// As [`Layers::profile`], with a warning for each safety key a project file tried to
+    /// loosen (and that was ignored).
+    pub fn profile_with_warnings(
+        &self,
+        name: Option<&str>,
+    ) -> Result<(Option<NamedProfile>, Vec<String>), ConfigError> {
         let name = name.map(str::to_owned).or_else(|| {
             self.files
                 .iter()
@@ -231,16 +365,29 @@ impl Layers {
                 .find_map(|(_, f)| f.default_profile.clone())
         });
         let Some(name) = name else {
-            return Ok(None);
+            return Ok((None, Vec::new()));
         };
         let mut merged: Option<ProfileFile> = None;
-        for (_, file) in &self.files {
+        let mut warnings = Vec::new();
+        for (i, (path, file)) in self.files.iter().enumerate() {
             if let Some(p) = file.profiles.get(&name) {
-                merged.get_or_insert_with(ProfileFile::default).overlay(p);
+                let base = merged.get_or_insert_with(ProfileFile::default);
+                if self.project_from.is_some_and(|from| i >= from) {
+                    let tightened = base.only_tightening(p, |key, why| {
+                        warnings.push(format!(
+                            "{}: profile {name:?}: {key} ignored: {why} (a project file may \
+                             only tighten the safety settings of your own config file)",
+                            path.display()
+                        ))
+                    });
+                    base.overlay(&tightened);
+                } else {
+                    base.overlay(p);
+                }
             }
         }
         match merged {
-            Some(p) => Ok(Some((name, p))),
+            Some(p) => Ok((Some((name, p)), warnings)),
             None => Err(ConfigError::NoSuchProfile {
                 profile: name,
                 known: self
@@ -253,15 +400,136 @@ impl Layers {
     }
 }
 
-/// Parses one YAML config file; unknown keys are errors that name the file and key.
+/// A config file larger than this is refused unread: real ones are a few kilobytes.
+pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
+
+/// Nesting deeper than this is refused before the YAML reader sees it (ours is four deep).
+pub const MAX_CONFIG_DEPTH: usize = 32;
+
+/// Parses one YAML config file; unknown keys, keys written twice, oversized and overly nested
+/// files are errors that name the file (and the line).
 pub fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+    let refuse = |message: String| ConfigError::Yaml {
+        path: path.display().to_string(),
+        message,
+    };
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(refuse(format!(
+            "{} bytes is more than a config file may hold ({MAX_CONFIG_BYTES})",
+            text.len()
+        )));
+    }
+    if let Some(line) = too_deep(text, MAX_CONFIG_DEPTH) {
+        return Err(refuse(format!(
+            "line {line}: nested more than {MAX_CONFIG_DEPTH} levels deep"
+        )));
+    }
     if text.trim().is_empty() {
         return Ok(ConfigFile::default());
     }
     serde_yaml::from_str(text).map_err(|err| ConfigError::Yaml {
         path: path.display().to_string(),
-        message: err.to_string(),
+        message: duplicate_message(text, &err).unwrap_or_else(|| err.to_string()),
     })
+}
+
+/// For a key written twice, the reader can only say where its mapping starts: find the
+/// second writing of the key among that mapping's lines and name both lines.
+fn duplicate_message(text: &str, err: &serde_yaml::Error) -> Option<String> {
+    let message = err.to_string();
+    let key = match message.split_once("duplicate key \"") {
+        Some((_, rest)) => rest.split_once('"')?.0.to_owned(),
+        None => message
+            .split_once("duplicate field `")?
+            .1
+            .split_once('`')?
+            .0
+            .to_owned(),
+    };
+    let at = err.location()?;
+    let indent = at.column().saturating_sub(1);
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .skip(at.line().saturating_sub(1))
+        .filter(|(_, line)| {
+            let body = line.trim_start_matches(' ');
+            line.len() - body.len() == indent
+                && [key.clone(), format!("\"{key}\""), format!("'{key}'")]
+                    .iter()
+                    .any(|k| {
+                        body.strip_prefix(k.as_str())
+                            .is_some_and(|r| r.trim_start().starts_with(':'))
+                    })
+        })
+        .map(|(n, _)| n + 1)
+        .take(2)
+        .collect();
+    let section = message
+        .split_once(": duplicate")
+        .map_or(String::new(), |(s, _)| format!("{s}: "));
+    match lines[..] {
+        [first, second] => Some(format!(
+            "line {second}: {section}{key:?} is written twice (first on line {first}); each \
+             key may appear once"
+        )),
+        _ => None,
+    }
+}
+
+/// The first line (1-based) where YAML nesting — block indentation, `- ` sequence entries and
+/// `[`/`{` flow collections together — goes deeper than `limit`. A cheap over-estimate read
+/// line by line, so the YAML reader never meets a pathological document.
+fn too_deep(text: &str, limit: usize) -> Option<usize> {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let body = line.trim_start_matches(' ');
+        if flow == 0 && !body.is_empty() && !body.starts_with('#') {
+            let indent = line.len() - body.len();
+            while indents.last().is_some_and(|&i| i >= indent) {
+                indents.pop();
+            }
+            indents.push(indent);
+        }
+        let mut dashes = 0;
+        let mut rest = body;
+        while let Some(after) = rest
+            .strip_prefix('-')
+            .filter(|a| a.starts_with([' ', '\t']))
+        {
+            dashes += 1;
+            rest = after.trim_start();
+        }
+        let mut quote: Option<char> = None;
+        let mut deepest = flow;
+        let mut chars = rest.chars().peekable();
+        let mut previous = ' ';
+        while let Some(c) = chars.next() {
+            let after_blank = previous.is_whitespace();
+            previous = c;
+            match (quote, c) {
+                (Some('"'), '\\') => {
+                    chars.next();
+                }
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                // A comment starts at `#` after blank space only (`a#b` is a plain scalar).
+                (None, '#') if after_blank => break,
+                (None, '[' | '{') => {
+                    flow += 1;
+                    deepest = deepest.max(flow);
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if indents.len() + dashes + deepest > limit {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 /// Where the database URL came from, for messages and the status bar.
@@ -371,57 +639,43 @@ const LIBPQ_OPTIONS: &[&str] = &[
 ];
 
 /// SQLAlchemy URL → libpq URL: `postgresql+psycopg://` and `postgres://` become `postgresql://`,
-/// unknown query options go.
+/// unknown query options go. Credentials and location are kept as written (see `dburl`).
 pub fn normalize_url(raw: &str) -> Result<String, String> {
     let raw = raw.trim();
-    let Some((scheme, rest)) = raw.split_once("://") else {
+    let Some(parts) = crate::dburl::split(raw) else {
         // Not echoed: a mangled URL may still hold a password.
         return Err("the URL is not of the form postgresql://user@host/db".to_owned());
     };
-    let base = scheme.split('+').next().unwrap_or_default();
+    let base = parts.scheme.split('+').next().unwrap_or_default();
     if base != "postgresql" && base != "postgres" {
         return Err(format!(
-            "{scheme}:// is not PostgreSQL; alembic-tui works with postgresql:// URLs"
+            "{}:// is not PostgreSQL; alembic-tui works with postgresql:// URLs",
+            parts.scheme
         ));
     }
-    let (location, query) = match rest.split_once('?') {
-        Some((l, q)) => (l, Some(q)),
-        None => (rest, None),
-    };
-    let mut url = format!("postgresql://{location}");
-    if let Some(query) = query {
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|kv| {
-                let key = kv.split('=').next().unwrap_or_default();
-                LIBPQ_OPTIONS.contains(&key)
-            })
-            .collect();
-        if !kept.is_empty() {
-            url.push('?');
-            url.push_str(&kept.join("&"));
-        }
+    let mut url = "postgresql://".to_owned();
+    if let Some(info) = parts.userinfo {
+        url.push_str(info);
+        url.push('@');
+    }
+    url.push_str(parts.location);
+    let kept: Vec<&str> = parts
+        .options()
+        .filter(|kv| {
+            let key = kv.split('=').next().unwrap_or_default();
+            LIBPQ_OPTIONS.contains(&key)
+        })
+        .collect();
+    if !kept.is_empty() {
+        url.push('?');
+        url.push_str(&kept.join("&"));
     }
     Ok(url)
 }
 
-/// The URL with any password replaced by `***`, in the userinfo and in `password=` options.
+/// The URL (or conninfo string) with every password replaced by `***` (see `redact`).
 pub fn redact(url: &str) -> String {
-    let mut out = url.to_owned();
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
-        if let Some((userinfo, host)) = authority.rsplit_once('@') {
-            if let Some((user, _password)) = userinfo.split_once(':') {
-                out = format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]);
-            }
-        }
-    }
-    if let Some(at) = out.find("password=") {
-        let end = out[at..].find('&').map_or(out.len(), |e| at + e);
-        out.replace_range(at + "password=".len()..end, "***");
-    }
-    out
+    crate::redact::url(url)
 }
 
 /// A duration as written in config: `5s`, `500ms`, `2min`, `1h`, or a bare number of
@@ -587,6 +841,7 @@ mod tests {
         let file = parse_config(path, include_str!("../config.example.yaml")).unwrap();
         let layers = Layers {
             files: vec![(path.into(), file)],
+            project_from: None,
         };
         let opts = layers.lint_options().unwrap();
         assert_eq!(opts.pg_version, 15);
@@ -716,12 +971,21 @@ mod tests {
                 ("user.yaml".into(), user),
                 ("alembic-tui.yaml".into(), project),
             ],
+            project_from: Some(1),
         };
-        let (name, p) = layers.profile(None).unwrap().unwrap();
+        let (profile, warnings) = layers.profile_with_warnings(None).unwrap();
+        let (name, p) = profile.unwrap();
         assert_eq!(name, "dev");
         let s = Settings::from_profile(Some(&name), &p, "alembic-tui.yaml").unwrap();
-        assert_eq!(s.lock_timeout, Duration::from_secs(9));
+        // The project may tighten (protected) but not loosen (a longer lock_timeout).
+        assert_eq!(s.lock_timeout, Duration::from_secs(2));
         assert!(s.protected);
+        assert!(
+            warnings.len() == 1
+                && warnings[0]
+                    .starts_with("alembic-tui.yaml: profile \"dev\": lock_timeout ignored"),
+            "{warnings:?}"
+        );
         assert_eq!(p.url.as_deref(), Some("postgresql://u@h/dev"));
         assert!(matches!(
             layers.profile(Some("prod")),
@@ -735,6 +999,7 @@ mod tests {
         .unwrap();
         let layers = Layers {
             files: vec![("alembic-tui.yaml".into(), lint)],
+            project_from: None,
         };
         let opts = layers.lint_options().unwrap();
         assert_eq!(opts.pg_version, 11);
@@ -759,6 +1024,7 @@ mod tests {
                     "p.yaml".into(),
                     parse_config(Path::new("p.yaml"), text).unwrap(),
                 )],
+                project_from: None,
             };
             let err = layers.lint_options().unwrap_err().to_string();
             assert!(
@@ -797,5 +1063,130 @@ mod tests {
         };
         let err = Settings::from_profile(Some("p"), &bad, "f.yaml").unwrap_err();
         assert!(err.to_string().contains("shadow_url"), "{err}");
+    }
+
+    fn two_layers(user: &str, project: &str) -> (ProfileFile, Vec<String>) {
+        let layers = Layers {
+            files: vec![
+                (
+                    "user.yaml".into(),
+                    parse_config(Path::new("user.yaml"), user).unwrap(),
+                ),
+                (
+                    "alembic-tui.yaml".into(),
+                    parse_config(Path::new("alembic-tui.yaml"), project).unwrap(),
+                ),
+            ],
+            project_from: Some(1),
+        };
+        let (profile, warnings) = layers.profile_with_warnings(Some("prod")).unwrap();
+        (profile.unwrap().1, warnings)
+    }
+
+    #[test]
+    fn a_project_file_cannot_loosen_the_users_safety_keys() {
+        let user = "profiles:\n  prod:\n    url: postgresql://u@h/prod\n    read_only: true\n    \
+                    protected: true\n    lock_timeout: 2s\n    statement_timeout: 1min\n";
+        let loosen = "profiles:\n  prod:\n    read_only: false\n    protected: false\n    \
+                      lock_timeout: 0\n    statement_timeout: 10min\n";
+        let (p, warnings) = two_layers(user, loosen);
+        let s = Settings::from_profile(Some("prod"), &p, "x").unwrap();
+        assert!(s.read_only && s.protected);
+        assert_eq!(s.lock_timeout, Duration::from_secs(2));
+        assert_eq!(s.statement_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(warnings.len(), 4, "{warnings:?}");
+        for key in [
+            "read_only",
+            "protected",
+            "lock_timeout",
+            "statement_timeout",
+        ] {
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.contains(&format!("{key} ignored"))),
+                "{key}: {warnings:?}"
+            );
+        }
+        // Tightening is taken, and so is anything the user left unsaid (defaults bound it).
+        let tighten = "profiles:\n  prod:\n    lock_timeout: 1s\n    statement_timeout: 30s\n";
+        let (p, warnings) = two_layers(user, tighten);
+        let s = Settings::from_profile(Some("prod"), &p, "x").unwrap();
+        assert_eq!(s.lock_timeout, Duration::from_secs(1));
+        assert_eq!(s.statement_timeout, Some(Duration::from_secs(30)));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let (p, warnings) = two_layers(
+            "profiles:\n  prod:\n    url: postgresql://u@h/prod\n",
+            "profiles:\n  prod:\n    lock_timeout: 1h\n    read_only: true\n",
+        );
+        let s = Settings::from_profile(Some("prod"), &p, "x").unwrap();
+        assert_eq!(
+            s.lock_timeout,
+            Duration::from_secs(5),
+            "the default bounds it"
+        );
+        assert!(s.read_only);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
+    fn keys_written_twice_are_errors_naming_file_and_line() {
+        for (text, key, line) in [
+            (
+                "profiles:\n  dev:\n    url: postgresql://u@h/dev\n  dev:\n    url: postgresql://u@h/prod\n",
+                "\"dev\"",
+                "line 4",
+            ),
+            ("profiles:\n  dev:\n    url: a\n    url: b\n", "url", "line 4"),
+            (
+                "lint:\n  severity:\n    drop-table: off\n    drop-table: error\n",
+                "\"drop-table\"",
+                "line 4",
+            ),
+            (
+                "profiles:\n  dev:\n    alembic_env:\n      A: x\n      A: y\n",
+                "\"A\"",
+                "line 5",
+            ),
+            ("default_profile: a\ndefault_profile: b\n", "default_profile", "line 2"),
+        ] {
+            let err = parse_config(Path::new("alembic-tui.yaml"), text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("alembic-tui.yaml: {line}: "))
+                    && err.contains("written twice")
+                    && err.contains(key),
+                "{text:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn oversized_and_deeply_nested_yaml_is_refused_before_reading() {
+        for text in [
+            format!("profiles: {}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            format!("profiles:\n{}", "- ".repeat(50_000)),
+            format!("x: {}", "{a: ".repeat(20_000)),
+            (0..200)
+                .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+                .collect::<String>(),
+            format!("profiles: {}", "[a#".repeat(1_000)),
+        ] {
+            let err = parse_config(Path::new("c.yaml"), &text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("c.yaml: ")
+                    && (err.contains("nested more than") || err.contains("bytes is more")),
+                "{err}"
+            );
+        }
+        let err = parse_config(Path::new("c.yaml"), &"#".repeat(MAX_CONFIG_BYTES + 1))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bytes is more than"), "{err}");
+        // The example (real nesting) is far from the limit.
+        assert!(too_deep(include_str!("../config.example.yaml"), 8).is_none());
     }
 }

@@ -25,16 +25,22 @@ pub struct Context {
     /// The target; an error when no source names one (commands that need no database still run).
     pub url: Result<ResolvedUrl, ConfigError>,
     pub lint: LintOptions,
+    /// Safety keys of the project's file that were ignored because they would loosen the
+    /// user's (the front ends show them).
+    pub warnings: Vec<String>,
 }
 
 impl Context {
     /// Reads the config files once and resolves everything from them.
     pub fn resolve(ws: &Workspace, req: ContextRequest<'_>) -> Result<Context, ConfigError> {
-        let mut paths: Vec<PathBuf> = config::user_config_path().into_iter().collect();
-        paths.push(config::project_config_path(ws.project.config.ini_dir()));
-        let layers = Layers::read(&paths)?;
+        let user = config::user_config_path();
+        let project = config::project_config_path(ws.project.config.ini_dir());
+        let mut paths: Vec<PathBuf> = user.clone().into_iter().collect();
+        paths.push(project.clone());
+        // The project's file may only tighten the user's safety keys.
+        let layers = Layers::read_user_and_project(user.as_deref(), &project)?;
         let lint = layers.lint_options()?;
-        let profile = layers.profile(req.profile)?;
+        let (profile, warnings) = layers.profile_with_warnings(req.profile)?;
         let origin = paths
             .iter()
             .map(|p| p.display().to_string())
@@ -54,6 +60,7 @@ impl Context {
             settings,
             url,
             lint,
+            warnings,
         })
     }
 

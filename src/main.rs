@@ -33,8 +33,16 @@ fn main() -> ExitCode {
         Some(_) => {}
     }
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = std::io::stderr();
+    // Text for people goes through TerminalText (control characters from files escaped);
+    // JSON is written exactly as serialised.
+    let mut out: Box<dyn Write> = if args.json || emits_json(&args) {
+        Box::new(std::io::BufWriter::new(stdout.lock()))
+    } else {
+        Box::new(cli::terminal::TerminalText::new(std::io::BufWriter::new(
+            stdout.lock(),
+        )))
+    };
+    let mut err = cli::terminal::TerminalText::new(std::io::stderr());
     let result = cli::commands::run(&args, &cwd, &mut out, &mut err).and_then(|outcome| {
         out.flush()?;
         Ok(outcome)
@@ -52,6 +60,17 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Commands whose stdout is machine-readable though `--json` was not given.
+fn emits_json(args: &Args) -> bool {
+    matches!(
+        &args.command,
+        Some(cli::Command::Lint {
+            format: cli::lint::LintFormat::Json,
+            ..
+        })
+    )
 }
 
 /// The console on the project the CLI resolves.

@@ -218,16 +218,94 @@ pub fn analyze(sql: &str, ctx: &SqlContext) -> Facts {
     facts
 }
 
+/// Past this many operators and opening brackets, a statement is read by its keywords: its
+/// expression tree could be that deep, and building, printing and dropping a tree recurse once
+/// per level (a `WHERE` of 32,000 `OR`s would overflow the stack). Real DDL stays far below.
+const MAX_AST_OPERATORS: usize = 500;
+
+/// Stack the AST path may use: enough for `MAX_AST_OPERATORS` levels with room to spare.
+const AST_STACK: usize = 2 * 1024 * 1024;
+
 fn analyze_one(sql: &str, ctx: &SqlContext) -> Facts {
-    match Parser::parse_sql(&PostgreSqlDialect {}, sql) {
-        Ok(statements) if !statements.is_empty() => {
-            let mut facts = Facts::default();
-            for statement in &statements {
-                facts.merge(ast::classify(statement, ctx));
+    let dialect = PostgreSqlDialect {};
+    let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize() else {
+        return keywords::classify(sql, ctx);
+    };
+    if tokens.iter().filter(|t| deepens(t)).count() > MAX_AST_OPERATORS {
+        return keywords::classify(sql, ctx);
+    }
+    // The tree is parsed, classified and dropped on a stack known to be large enough.
+    let facts = stacker::maybe_grow(AST_STACK, 2 * AST_STACK, || {
+        match Parser::new(&dialect).with_tokens(tokens).parse_statements() {
+            Ok(statements) if !statements.is_empty() => {
+                let mut facts = Facts::default();
+                for statement in &statements {
+                    facts.merge(ast::classify(statement, ctx));
+                }
+                Some(facts)
             }
-            facts
+            _ => None,
         }
-        _ => keywords::classify(sql, ctx),
+    });
+    facts.unwrap_or_else(|| keywords::classify(sql, ctx))
+}
+
+/// A token that can add a level to an expression tree: an operator or an opening bracket.
+fn deepens(token: &Token) -> bool {
+    use sqlparser::keywords::Keyword;
+    match token {
+        Token::Word(w) => {
+            w.quote_style.is_none()
+                && matches!(
+                    w.keyword,
+                    Keyword::AND
+                        | Keyword::OR
+                        | Keyword::NOT
+                        | Keyword::IS
+                        | Keyword::LIKE
+                        | Keyword::ILIKE
+                        | Keyword::SIMILAR
+                        | Keyword::BETWEEN
+                        | Keyword::IN
+                        | Keyword::AT
+                        | Keyword::COLLATE
+                        | Keyword::CASE
+                        | Keyword::SELECT
+                )
+        }
+        Token::EOF
+        | Token::Number(..)
+        | Token::Char(_)
+        | Token::SingleQuotedString(_)
+        | Token::DoubleQuotedString(_)
+        | Token::TripleSingleQuotedString(_)
+        | Token::TripleDoubleQuotedString(_)
+        | Token::DollarQuotedString(_)
+        | Token::SingleQuotedByteStringLiteral(_)
+        | Token::DoubleQuotedByteStringLiteral(_)
+        | Token::TripleSingleQuotedByteStringLiteral(_)
+        | Token::TripleDoubleQuotedByteStringLiteral(_)
+        | Token::SingleQuotedRawStringLiteral(_)
+        | Token::DoubleQuotedRawStringLiteral(_)
+        | Token::TripleSingleQuotedRawStringLiteral(_)
+        | Token::TripleDoubleQuotedRawStringLiteral(_)
+        | Token::NationalStringLiteral(_)
+        | Token::QuoteDelimitedStringLiteral(_)
+        | Token::NationalQuoteDelimitedStringLiteral(_)
+        | Token::EscapedStringLiteral(_)
+        | Token::UnicodeStringLiteral(_)
+        | Token::HexStringLiteral(_)
+        | Token::Comma
+        | Token::Whitespace(_)
+        | Token::RParen
+        | Token::RBracket
+        | Token::RBrace
+        | Token::Period
+        | Token::SemiColon
+        | Token::Colon
+        | Token::Placeholder(_)
+        | Token::CopyData { .. } => false,
+        _ => true,
     }
 }
 

@@ -32,7 +32,15 @@ pub fn context(args: &Args, ws: &Workspace) -> Result<Context> {
         url: args.url.as_deref(),
         profile: args.profile.as_deref(),
     };
-    Ok(Context::resolve(ws, request)?)
+    let ctx = Context::resolve(ws, request)?;
+    // Commands print what the project's file was not allowed to loosen; the console (no
+    // command) lists it among its own warnings instead.
+    if args.command.is_some() {
+        for warning in &ctx.warnings {
+            eprintln!("warning: {}", crate::cli::terminal::escape(warning));
+        }
+    }
+    Ok(ctx)
 }
 
 /// How a command that succeeded came out: scripts gate on `Attention` (exit code 1).

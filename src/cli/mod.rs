@@ -6,6 +6,7 @@ pub mod commands;
 pub mod lint;
 pub mod migrate;
 pub mod output;
+pub mod terminal;
 pub mod verify;
 
 pub use args::{Args, Command};

@@ -59,19 +59,9 @@ pub fn describe(err: &tokio_postgres::Error, url: &str) -> String {
     scrub(&text, url)
 }
 
-/// Removes the URL's password from a text, wherever it appears.
+/// Removes the URL's password from a text, in every spelling (see `redact::Secrets`).
 fn scrub(text: &str, url: &str) -> String {
-    let password = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split(['/', '?']).next())
-        .and_then(|authority| authority.rsplit_once('@'))
-        .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        .map(|(_, pw)| pw)
-        .filter(|pw| !pw.is_empty());
-    match password {
-        Some(pw) => text.replace(pw, "***"),
-        None => text.to_owned(),
-    }
+    crate::redact::text(text, url)
 }
 
 /// A NOTICE, WARNING or INFO message the server sent on a connection.

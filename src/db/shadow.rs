@@ -38,19 +38,20 @@ pub fn fresh_name() -> String {
 /// The URL with its database replaced by `name`: the path is rewritten and any `dbname=`
 /// option removed; host, user, password and other options stay.
 pub fn with_database(url: &str, name: &str) -> Result<String, String> {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some(parts) = crate::dburl::split(url) else {
         return Err(format!("{} is not a postgresql:// URL", redact(url)));
     };
-    let (before_query, query) = match rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    let authority = before_query.split('/').next().unwrap_or_default();
-    let mut out = format!("{scheme}://{authority}/{}", encode_path(name));
-    if let Some(query) = query {
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|kv| !kv.starts_with("dbname=") && !kv.is_empty())
+    let credentials = parts.userinfo.map(|i| format!("{i}@")).unwrap_or_default();
+    let mut out = format!(
+        "{}://{credentials}{}/{}",
+        parts.scheme,
+        parts.authority(),
+        encode_path(name)
+    );
+    if parts.query.is_some() {
+        let kept: Vec<&str> = parts
+            .options()
+            .filter(|kv| !kv.starts_with("dbname="))
             .collect();
         if !kept.is_empty() {
             out.push('?');
@@ -92,8 +93,10 @@ impl Shadow {
         })
     }
 
-    /// Creates the (empty) database.
-    pub async fn create(&self) -> Result<(), DbError> {
+    /// Creates the (empty) database, and in it the schema of the version table when the profile
+    /// names one: on the real database a DBA made that schema, not the history, and the
+    /// version table cannot be created without it.
+    pub async fn create(&self, version_table_schema: Option<&str>) -> Result<(), DbError> {
         let client = db::connect(&self.admin, ConnectOptions { read_only: false }).await?;
         client
             .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&self.name)))
@@ -104,6 +107,23 @@ impl Shadow {
                     "creating the shadow database {}: {}",
                     self.name,
                     describe(&e, &self.admin.url)
+                ),
+            })?;
+        let Some(schema) = version_table_schema else {
+            return Ok(());
+        };
+        let shadow = db::connect(&self.url, ConnectOptions { read_only: false }).await?;
+        shadow
+            .batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote_ident(schema)
+            ))
+            .await
+            .map_err(|e| DbError::Query {
+                target: redact(&self.url.url),
+                message: format!(
+                    "creating the version table's schema {schema} in the shadow database: {}",
+                    describe(&e, &self.url.url)
                 ),
             })
     }

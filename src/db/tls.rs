@@ -33,8 +33,9 @@ pub struct TlsOptions {
 
 /// Splits `sslmode`/`sslrootcert` out of a `postgresql://` URL (default sslmode: prefer).
 pub fn split_tls_options(url: &str) -> Result<TlsOptions, String> {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, q),
+    // The query is the URL's tail; a `?` inside a password does not start it.
+    let (base, query) = match crate::dburl::split(url).and_then(|p| p.query) {
+        Some(q) => (&url[..url.len() - q.len() - 1], q),
         None => (url, ""),
     };
     let mut mode = SslMode::Prefer;

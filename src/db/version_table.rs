@@ -60,10 +60,11 @@ impl VersionTable {
     }
 
     /// The current rows in database order; a missing table (or schema) means nothing applied.
-    pub async fn read(&self, client: &Client, target: &str) -> Result<Vec<String>, DbError> {
+    /// `url` is the connection's URL: errors show it redacted.
+    pub async fn read(&self, client: &Client, url: &str) -> Result<Vec<String>, DbError> {
         let query_error = |e: tokio_postgres::Error| DbError::Query {
-            target: target.to_owned(),
-            message: format!("reading {self}: {}", describe(&e, target)),
+            target: crate::config::redact(url),
+            message: format!("reading {self}: {}", describe(&e, url)),
         };
         // to_regclass resolves like the query would (search path, quoting) without failing.
         let exists: Option<String> = client

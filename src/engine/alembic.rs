@@ -77,6 +77,11 @@ impl AlembicCommand {
         (&self.command, &self.env)
     }
 
+    /// `text` without the target URL's password, wherever alembic or env.py printed it.
+    pub fn scrub(&self, text: &str) -> String {
+        crate::redact::text(text, &self.database_url)
+    }
+
     /// The command as the user configured it, for messages.
     pub fn text(&self) -> String {
         self.command.join(" ")
@@ -159,7 +164,7 @@ pub fn check(alembic: &AlembicCommand) -> Result<String, String> {
         Ok(text)
     } else {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let last = stderr.lines().last().unwrap_or("").trim().to_owned();
+        let last = alembic.scrub(stderr.lines().last().unwrap_or("").trim());
         Err(format!(
             "`{} --version` failed ({}): {last}; set `alembic:` in the profile",
             alembic.text(),

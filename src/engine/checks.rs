@@ -205,9 +205,12 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 /// work failed; a failure to drop is reported after the work's own error.
 pub(crate) async fn with_shadow<T>(
     shadow: &Shadow,
+    settings: &Settings,
     work: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    shadow.create().await?;
+    shadow
+        .create(settings.version_table_schema.as_deref())
+        .await?;
     let result = work.await;
     let dropped = shadow.drop_database().await;
     match (result, dropped) {
@@ -251,7 +254,7 @@ pub fn drift(
     ));
     let scripts = render(ws, settings, &shadow.url, &steps)?;
     let target = shadow_target(ws, settings, &shadow.url);
-    let expected = rt.block_on(with_shadow(&shadow, async {
+    let expected = rt.block_on(with_shadow(&shadow, settings, async {
         progress(&format!("applying them to shadow database {}", shadow.name));
         run_scripts(&target, &scripts, cancel)
             .await
@@ -378,7 +381,7 @@ pub fn verify(
     let target = shadow_target(ws, settings, &shadow.url);
     let total = checked.len();
     let rt = runtime()?;
-    rt.block_on(with_shadow(&shadow, async {
+    rt.block_on(with_shadow(&shadow, settings, async {
         let client = db::connect(&shadow.url, ConnectOptions { read_only: false }).await?;
         let mut report = VerifyReport {
             shadow: shadow.name.clone(),

@@ -1005,6 +1005,8 @@ impl Executor<'_> {
                 tokio::select! {
                     line = rx.recv() => match line {
                         Some(line) => {
+                            // alembic or env.py may print the URL: no password goes further.
+                            let line = crate::redact::text(&line, &self.target.url.url);
                             tail.push(line.clone());
                             if tail.len() > 5 { tail.remove(0); }
                             let _ = self.events.send(Event::Output { line });

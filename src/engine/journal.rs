@@ -166,16 +166,14 @@ impl Journal {
     /// Appends one line and fsyncs it.
     pub fn append(&self, entry: &Entry) -> Result<(), EngineError> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)
+            crate::paths::create_private_dir(dir)
                 .map_err(|e| EngineError::io(format!("creating {}", dir.display()), e))?;
         }
         // An Entry is plain strings and numbers: encoding cannot fail.
         let mut line = serde_json::to_vec(entry).unwrap_or_default();
         line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
+        // 0600: the journal names users, databases and every statement run.
+        let mut file = crate::paths::open_private_append(&self.path)
             .map_err(|e| EngineError::io(format!("opening {}", self.path.display()), e))?;
         file.write_all(&line)
             .and_then(|()| file.sync_all())

@@ -153,7 +153,7 @@ pub fn trace(
     let setup_scripts = checks::render(ws, settings, &shadow.url, &setup)?;
     let target = checks::shadow_target(ws, settings, &shadow.url);
     let rt = checks::runtime()?;
-    let steps = rt.block_on(checks::with_shadow(&shadow, async {
+    let steps = rt.block_on(checks::with_shadow(&shadow, settings, async {
         checks::run_scripts(&target, &setup_scripts, cancel)
             .await
             .map_err(|e| {

@@ -174,10 +174,10 @@ impl Renderer {
         }
         let Some(dir) = &self.cache_dir else { return };
         // The cache is an optimisation: a full disk or a read-only home only costs a re-render.
-        if std::fs::create_dir_all(dir).is_ok() {
+        if crate::paths::create_private_dir(dir).is_ok() {
             if let Ok(bytes) = serde_json::to_vec(body) {
                 let tmp = dir.join(format!("{key}.json.tmp{}", std::process::id()));
-                if std::fs::write(&tmp, bytes).is_ok() {
+                if crate::paths::write_private(&tmp, &bytes).is_ok() {
                     let _ = std::fs::rename(&tmp, dir.join(format!("{key}.json")));
                 }
             }
@@ -347,6 +347,8 @@ impl Renderer {
         let mut parsed = parse_offline(&stdout, direction, &self.version_table);
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
+            // An env.py may print the URL it was given: its password stays here.
+            let stderr = self.alembic.scrub(&stderr);
             parsed.error = Some(alembic_error(&stderr, out.status.code()));
             // The last step alembic announced is the one that failed; its SQL is incomplete.
             if let Some(last) = parsed.steps.pop() {
@@ -515,17 +517,36 @@ fn strip_comments(text: &str) -> &str {
 /// revision's own `op.execute("UPDATE alembic_version …")` stays in its body.
 fn is_version_statement(bare: &str, vt: &VersionTable) -> bool {
     let flat: String = bare.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Every spelling that names exactly this table: SQLAlchemy quotes mixed-case names and
+    // reserved words (`"AlembicVersion"`, `"order"`); a plain lower-case name means the same
+    // table quoted or not.
+    let spellings = |name: &str| -> Vec<String> {
+        let quoted = crate::db::version_table::quote_ident(name);
+        let plain = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '$'));
+        if plain {
+            vec![name.to_owned(), quoted]
+        } else {
+            vec![quoted]
+        }
+    };
+    let tables = spellings(&vt.table);
     let names: Vec<String> = match &vt.schema {
-        Some(schema) => vec![
-            format!("{schema}.{}", vt.table),
-            crate::db::version_table::quote_ident(schema) + "." + &vt.table,
-        ],
-        None => vec![vt.table.clone()],
+        Some(schema) => spellings(schema)
+            .iter()
+            .flat_map(|s| tables.iter().map(move |t| format!("{s}.{t}")))
+            .collect(),
+        None => tables.clone(),
     };
     // The column is qualified by the table, with or without its schema.
     let columns: Vec<String> = names
         .iter()
-        .chain(std::iter::once(&vt.table))
+        .chain(tables.iter())
         .map(|t| format!("{t}.version_num"))
         .collect();
     names.iter().any(|t| {

@@ -34,6 +34,10 @@ pub struct Ini {
 /// How many `%(name)s` hops one value may take (configparser's MAX_INTERPOLATION_DEPTH).
 const MAX_DEPTH: usize = 10;
 
+/// The longest value interpolation may build: references that each repeat the next ones grow
+/// exponentially within `MAX_DEPTH` (ten levels of ten references is 10^10 copies).
+const MAX_VALUE_LEN: usize = 1024 * 1024;
+
 impl Ini {
     /// Parses `text` read from `path`; `here` is the absolute directory of the file.
     pub fn parse(path: &Path, text: &str) -> Result<Ini, IniError> {
@@ -186,6 +190,11 @@ impl Ini {
                     )));
                 };
                 out.push_str(&self.interpolate(section, key, value, depth + 1)?);
+                if out.len() > MAX_VALUE_LEN {
+                    return Err(error(format!(
+                        "the value grows past {MAX_VALUE_LEN} bytes through %(name)s references"
+                    )));
+                }
                 rest = &after[close + 2..];
             } else {
                 return Err(error(format!(
@@ -230,6 +239,20 @@ mod tests {
             Some("a\nb\n\nc")
         );
         assert_eq!(ini.get("alembic", "other").unwrap().as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn references_that_multiply_are_stopped() {
+        let mut text = "[alembic]\n".to_owned();
+        for level in 0..8 {
+            text.push_str(&format!(
+                "k{level} = {}\n",
+                format!("%(k{})s", level + 1).repeat(10)
+            ));
+        }
+        text.push_str("k8 = x\n");
+        let err = ini(&text).get("alembic", "k0").unwrap_err().to_string();
+        assert!(err.contains("grows past"), "{err}");
     }
 
     #[test]

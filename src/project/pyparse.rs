@@ -1,6 +1,10 @@
 //! The one file that names the Python parser crates: it turns a Python source file into our own
 //! small summary (`PyModule`) — module docstring, top-level assignments and imports, top-level
 //! functions with their spans and the `op.*` calls inside them. Nothing here executes Python.
+//!
+//! Nesting is input-controlled: ruff's parser grows its own stack, and every walk here does too
+//! (`stacker`), while files nested deeper than [`MAX_NESTING`] are refused as one problem
+//! rather than walked, so no file can overflow a thread's stack.
 
 use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -63,11 +67,91 @@ pub struct PyModule {
     pub tool_comments: Vec<ToolComment>,
 }
 
-/// A syntax error with its 1-based line.
+/// A syntax error, or a file nested too deeply to read, with its 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     pub line: usize,
     pub message: String,
+    /// Nested deeper than [`MAX_NESTING`] (the message says so; not a Python syntax error).
+    pub too_deep: bool,
+}
+
+impl std::fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.too_deep {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "syntax error: {}", self.message)
+        }
+    }
+}
+
+/// Statements and expressions nested deeper than this make the file a problem. CPython allows
+/// 200 nested brackets and compiles operator chains to about 3,000 levels; revision files,
+/// written by hand or generated, stay within a few dozen. A thousand keeps every walk of ours,
+/// including the derived ones over `Value`, shallow enough for any thread's stack.
+pub const MAX_NESTING: usize = 1_000;
+
+/// Below this much stack left, a walk continues on a fresh segment of [`STACK_SEGMENT`] bytes.
+const STACK_RED_ZONE: usize = 128 * 1024;
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
+/// Runs `f`, on a new stack segment when this thread's stack is running low.
+fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, f)
+}
+
+/// How deep a module's statements and expressions nest, counted up to `MAX_NESTING + 1`, and
+/// where the first node past the limit starts.
+#[derive(Default)]
+struct Depth {
+    current: usize,
+    max: usize,
+    too_deep_at: Option<usize>,
+}
+
+impl Depth {
+    /// Enters a node; false when it is past the limit (its children are not walked).
+    fn enter(&mut self, offset: usize) -> bool {
+        self.current += 1;
+        self.max = self.max.max(self.current);
+        if self.current > MAX_NESTING {
+            self.too_deep_at.get_or_insert(offset);
+            return false;
+        }
+        true
+    }
+}
+
+impl<'a> Visitor<'a> for Depth {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.enter(stmt.start().to_usize()) {
+            with_stack(|| visitor::walk_stmt(self, stmt));
+        }
+        self.current -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.enter(expr.start().to_usize()) {
+            with_stack(|| visitor::walk_expr(self, expr));
+        }
+        self.current -= 1;
+    }
+}
+
+/// Drops a tree too deep to drop on an ordinary stack: its destructor recurses once per level,
+/// and `levels` bounds the depth (every level holds at least one token). Past what a stack may
+/// sensibly be, the tree is leaked instead: a hostile file costs memory, never the process.
+fn drop_deep<T>(tree: T, levels: usize) {
+    const PER_LEVEL: usize = 512;
+    const MOST: usize = 512 * 1024 * 1024;
+    match levels.checked_mul(PER_LEVEL) {
+        Some(size) if size <= MOST => {
+            let size = size + STACK_RED_ZONE;
+            stacker::maybe_grow(size, size, move || drop(tree))
+        }
+        _ => std::mem::forget(tree),
+    }
 }
 
 /// Byte offsets of line starts, to turn ranges into 1-based line numbers.
@@ -93,10 +177,45 @@ impl Lines {
 /// Parses one file's source.
 pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
     let lines = Lines::new(source);
-    let parsed = ruff_python_parser::parse_module(source).map_err(|err| SyntaxError {
-        line: lines.line_of(err.location.start().to_usize()),
-        message: err.error.to_string(),
-    })?;
+    // Unchecked, so that even a tree with errors is dropped here, where its depth is known.
+    let parsed =
+        ruff_python_parser::parse_unchecked_source(source, ruff_python_ast::PySourceType::Python);
+    let mut depth = Depth::default();
+    for stmt in parsed.syntax().body.iter() {
+        depth.visit_stmt(stmt);
+    }
+    if let Some(offset) = depth.too_deep_at {
+        let tokens = parsed.tokens().len();
+        drop_deep(parsed, tokens);
+        return Err(SyntaxError {
+            line: lines.line_of(offset),
+            message: format!(
+                "too deeply nested: statements and expressions nest more than {MAX_NESTING} \
+                 levels deep here (alembic-tui reads no deeper; CPython refuses far less)"
+            ),
+            too_deep: true,
+        });
+    }
+    if let Some(err) = parsed.errors().first() {
+        let error = SyntaxError {
+            line: lines.line_of(err.location.start().to_usize()),
+            message: err.error.to_string(),
+            too_deep: false,
+        };
+        drop_deep(parsed, depth.max);
+        return Err(error);
+    }
+    let module = with_stack(|| summarise(source, &lines, &parsed));
+    drop_deep(parsed, depth.max);
+    Ok(module)
+}
+
+/// The summary of a parsed module no deeper than `MAX_NESTING`.
+fn summarise(
+    source: &str,
+    lines: &Lines,
+    parsed: &ruff_python_parser::Parsed<ruff_python_ast::ModModule>,
+) -> PyModule {
     let body = &parsed.syntax().body;
     let mut module = PyModule::default();
     // Comments come from the tokens, so a `#` inside a string is never taken for one.
@@ -206,7 +325,7 @@ pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
             Stmt::FunctionDef(def) => {
                 let mut collector = OpCollector {
                     source,
-                    lines: &lines,
+                    lines,
                     batch_aliases: Vec::new(),
                     bind_aliases: Vec::new(),
                     autocommit_depth: 0,
@@ -228,7 +347,7 @@ pub fn parse(source: &str) -> Result<PyModule, SyntaxError> {
             _ => {}
         }
     }
-    Ok(module)
+    module
 }
 
 /// Names bound by an assignment target (`a = b = …`, `a, b = …` binds nothing we can use).
@@ -253,6 +372,10 @@ fn is_noop(stmt: &Stmt) -> bool {
 
 /// An expression as a `Value`: literals decoded, calls structured, the rest as source text.
 fn to_value(expr: &Expr, source: &str) -> Value {
+    with_stack(|| to_value_here(expr, source))
+}
+
+fn to_value_here(expr: &Expr, source: &str) -> Value {
     let text = || {
         source
             .get(expr.start().to_usize()..expr.end().to_usize())
@@ -367,7 +490,7 @@ impl<'a> Visitor<'a> for OpCollector<'_> {
         if autocommit {
             self.autocommit_depth += 1;
         }
-        visitor::walk_stmt(self, stmt);
+        with_stack(|| visitor::walk_stmt(self, stmt));
         if autocommit {
             self.autocommit_depth -= 1;
         }
@@ -429,7 +552,7 @@ impl<'a> Visitor<'a> for OpCollector<'_> {
                 }
             }
         }
-        visitor::walk_expr(self, expr);
+        with_stack(|| visitor::walk_expr(self, expr));
     }
 }
 

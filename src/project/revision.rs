@@ -73,8 +73,7 @@ pub fn from_source(
         line,
         message,
     };
-    let module = pyparse::parse(source)
-        .map_err(|err| problem(Some(err.line), format!("syntax error: {}", err.message)))?;
+    let module = pyparse::parse(source).map_err(|err| problem(Some(err.line), err.to_string()))?;
 
     // The last top-level assignment wins, as when Python runs the module.
     let header = |name: &str| -> Result<Option<(usize, Value)>, LoadProblem> {
@@ -87,7 +86,10 @@ pub fn from_source(
     };
 
     let id = match header("revision")? {
-        Some((_, Value::Str(id))) => id,
+        Some((line, Value::Str(id))) => {
+            check_name("revision", &id).map_err(|m| problem(Some(line), m))?;
+            id
+        }
         Some((line, other)) => {
             return Err(problem(
                 Some(line),
@@ -106,7 +108,12 @@ pub fn from_source(
     };
     let down_revisions = match header("down_revision")? {
         Some((line, value)) => {
-            id_list(&value).map_err(|e| problem(Some(line), format!("down_revision: {e}")))?
+            let ids =
+                id_list(&value).map_err(|e| problem(Some(line), format!("down_revision: {e}")))?;
+            for id in &ids {
+                check_name("down_revision", id).map_err(|m| problem(Some(line), m))?;
+            }
+            ids
         }
         None => {
             return Err(problem(
@@ -118,7 +125,12 @@ pub fn from_source(
     let optional_list = |name: &str| -> Result<Vec<String>, LoadProblem> {
         match header(name)? {
             Some((line, value)) => {
-                id_list(&value).map_err(|e| problem(Some(line), format!("{name}: {e}")))
+                let names =
+                    id_list(&value).map_err(|e| problem(Some(line), format!("{name}: {e}")))?;
+                for each in &names {
+                    check_name(name, each).map_err(|m| problem(Some(line), m))?;
+                }
+                Ok(names)
             }
             None => Ok(Vec::new()),
         }
@@ -164,6 +176,32 @@ pub fn from_source(
         downgrade: body("downgrade"),
         tool_comments: module.tool_comments.clone(),
     })
+}
+
+/// Whether `c` may appear in a revision id or branch label: what alembic generates (hex) and
+/// hand-written ids use (`add_users_table`, `2026_02_09_1500`, `v1.2`), plus `@ - + :`, which
+/// alembic itself refuses in ids (the graph then says so in alembic's words). Everything else —
+/// quotes, backslashes, blank space, control characters — could break out of the SQL these
+/// names are quoted into, or drive the terminal they are printed on.
+fn is_safe_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+' | ':' | '@')
+}
+
+/// Refuses a revision id or label that is not safe to quote in SQL or print on a terminal.
+fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let mut bad: Vec<char> = name.chars().filter(|c| !is_safe_name_char(*c)).collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    bad.sort_unstable();
+    bad.dedup();
+    let shown: Vec<String> = bad.iter().map(|c| format!("{:?}", c)).collect();
+    Err(format!(
+        "{what} \"{}\" is not safe to use: it holds {} (letters, digits, `_`, `.` and `-` are \
+         accepted)",
+        name.escape_debug(),
+        shown.join(", ")
+    ))
 }
 
 /// alembic's `_legacy_rev`: `([a-f0-9]+)\.py$` matched from the start of the file name.

@@ -81,11 +81,12 @@ impl Session {
         let theme = Theme::load(args.theme.as_deref(), no_color)?;
         let mut warn = Vec::new();
         let ws = commands::load_workspace(args, cwd, &mut warn)?;
-        let warnings = String::from_utf8_lossy(&warn)
+        let mut warnings: Vec<String> = String::from_utf8_lossy(&warn)
             .lines()
             .map(str::to_owned)
             .collect();
         let ctx = commands::context(args, &ws)?;
+        warnings.extend(ctx.warnings.iter().map(|w| format!("warning: {w}")));
         let (target, db) = match &ctx.url {
             Ok(url) => (
                 target_of(&ctx.settings, url),
@@ -154,7 +155,9 @@ pub fn describe_url(url: &str) -> (String, Option<String>) {
         Some(db) => format!("{host}:{port}/{db}"),
         None => format!("{host}:{port}"),
     };
-    (label, db)
+    // The driver ends credentials at the first `@`: the rest of a password holding a raw `@`
+    // is what it calls the host.
+    (crate::redact::text(&label, url), db)
 }
 
 /// Opens the console and runs it until the user quits.
@@ -179,9 +182,10 @@ pub fn run(session: Session) -> Result<()> {
 /// console owns it. Without a state dir, no logs.
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let dir = state_dir()?;
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "alembic-tui.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // Owner only: the log names databases and shows their errors.
+    crate::paths::create_private_dir(&dir).ok()?;
+    let file = crate::paths::open_private_append(&dir.join("alembic-tui.log")).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("ALEMBIC_TUI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

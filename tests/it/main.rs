@@ -13,6 +13,8 @@ mod db_tls;
 mod differential_alembic;
 mod engine_prepare;
 mod graph_vectors;
+mod hardening_pg;
+mod hostile_files;
 mod layers;
 mod lint_autogen;
 mod lint_pg;

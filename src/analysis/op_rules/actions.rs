@@ -146,6 +146,11 @@ fn table_name(call: &OpCall, index: usize, name: &str) -> String {
 
 /// A value as Python source, close enough to compare types and show in messages.
 pub(super) fn render(value: &Value) -> String {
+    // Values nest as deep as the file's expressions (up to pyparse::MAX_NESTING).
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || render_here(value))
+}
+
+fn render_here(value: &Value) -> String {
     match value {
         Value::Str(s) => format!("{s:?}"),
         Value::Int(i) => i.to_string(),
