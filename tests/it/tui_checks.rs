@@ -388,3 +388,30 @@ fn a_revision_edited_after_it_was_applied_is_flagged_in_the_console() {
     let shown = screen(&app);
     assert!(shown.contains("edited-after-apply"), "{shown}");
 }
+
+/// ratatui drops zero-width graphemes (control characters among them) when it writes text into
+/// the frame; this holds the console to that, whatever draws the text.
+#[test]
+fn escape_sequences_in_a_docstring_never_reach_the_terminal() {
+    let (dir, ini) = common::demo_copy();
+    let file = dir
+        .path()
+        .join("migrations/versions/2026_01_12_2b7d4f60a8c3_orders.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // A window-title change and a screen clear in the message line.
+    let text = text.replacen("\"\"\"", "\"\"\"\x1b]0;pwned\x07\x1b[2J", 1);
+    std::fs::write(&file, text).unwrap();
+    let app = app(workspace(&ini));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|frame| views::draw(frame, &app, &Theme::dark()))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let controls = buffer
+        .content()
+        .iter()
+        .filter(|c| c.symbol().chars().any(char::is_control))
+        .count();
+    assert_eq!(controls, 0, "{}", terminal.backend());
+    assert!(terminal.backend().to_string().contains("2b7d4f60a8c3"));
+}
