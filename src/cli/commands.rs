@@ -133,7 +133,7 @@ fn run_simple(
             output::revisions(out, ws, &heads, output::Detail::Summary, args.json)
         }
         Command::Show { revision } => {
-            let ids = ws.map.resolve(revision)?;
+            let ids = ws.map.resolve_revisions(revision)?;
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             output::revisions(out, ws, &ids, output::Detail::Full, args.json)
         }

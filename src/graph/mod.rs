@@ -162,6 +162,8 @@ pub enum GraphError {
     AmbiguousUpgrade,
     #[error("relative revision {relative} didn't produce {steps} migrations")]
     RelativeNotProduced { relative: String, steps: u64 },
+    #[error("{ident}: walking down from a head reaches the base before that many steps (alembic's show fails on it too)")]
+    WalkedPastBase { ident: String },
     #[error("walked too far: {target:?} goes past the end of the history")]
     WalkedTooFar { target: String },
     #[error("requested revision {revision} overlaps with other requested revisions {}", others.join(", "))]
