@@ -189,7 +189,10 @@ fn show_minus_n_matches_alembic_without_a_double_dash() {
         eprintln!("{failure}");
     }
     assert!(failures.is_empty(), "{} cases differ", failures.len());
-    assert!(answered > 20, "only {answered} answers: the cases test little");
+    assert!(
+        answered > 20,
+        "only {answered} answers: the cases test little"
+    );
 }
 
 /// Runs the binary in `dir` with ARGS exactly as given (no `--` inserted).

@@ -47,7 +47,12 @@ pub enum Command {
     /// Every revision, newest first, drawn as a graph with lanes.
     History {
         /// A range `[start]:[end]`, as `alembic history -r` (empty sides: base / heads).
-        #[arg(short = 'r', long = "rev-range", value_name = "START:END", allow_hyphen_values = true)]
+        #[arg(
+            short = 'r',
+            long = "rev-range",
+            value_name = "START:END",
+            allow_hyphen_values = true
+        )]
         range: Option<String>,
     },
     /// The revisions an identifier names (`heads`, a prefix, `label@head`, …).

@@ -86,7 +86,8 @@ impl RevisionMap {
     /// base or runs past it is refused, as alembic's `show` fails on it (it gets no revision).
     pub fn resolve_revisions(&self, ident: &str) -> Result<Vec<String>, GraphError> {
         let number = self.resolve_number(ident)?;
-        let is_walk = matches!(number.ids.as_slice(), [only] if python_int(only).is_some_and(|n| n < 0));
+        let is_walk =
+            matches!(number.ids.as_slice(), [only] if python_int(only).is_some_and(|n| n < 0));
         let found = self.get_revisions(ident)?;
         let mut ids = Vec::with_capacity(found.len());
         for pos in found {
