@@ -22,7 +22,21 @@ impl Workspace {
     /// Discovers and loads the project, reports unreadable files on `warn`, and builds the graph.
     pub fn load(args: &Args, cwd: &Path, warn: &mut dyn Write) -> Result<Workspace> {
         let config = project::discover(cwd, args.config.as_deref(), &args.name)?;
-        let project = project::load(&config)?;
+        // Commands that never look inside upgrade()/downgrade() load headers only (cached).
+        let project = match &args.command {
+            Some(
+                Command::Heads
+                | Command::History { .. }
+                | Command::Show { .. }
+                | Command::Current
+                | Command::Status { .. }
+                | Command::Plan { .. },
+            ) => {
+                let cache = crate::paths::data_dir().ok().map(|d| d.join("parse-cache"));
+                project::load_headers(&config, cache.as_deref())?
+            }
+            _ => project::load(&config)?,
+        };
         for problem in &project.problems {
             // Best effort: a closed stderr must not turn a warning into a failure.
             let _ = writeln!(warn, "warning: {problem}");
@@ -144,13 +158,14 @@ fn run_simple(
             };
             // `current` on either side is the database's revision, as in `alembic history`.
             let current = if lower == Some("current") || upper == Some("current") {
-                Some(current_for_history(args, ws)?)
+                // All rows (none: base / heads), as alembic passes the tuple of its heads.
+                Some(read_current(args, ws)?)
             } else {
                 None
             };
-            let rows = ws
-                .map
-                .history(current_side(lower, &current), current_side(upper, &current))?;
+            let lower = current_side(lower, &current);
+            let upper = current_side(upper, &current);
+            let rows = ws.map.history_between(lower.as_deref(), upper.as_deref())?;
             let ids: Vec<&str> = rows.iter().map(|n| n.id()).collect();
             output::history(out, ws, &ids, args.json)
         }
@@ -250,25 +265,12 @@ pub fn read_database(settings: &Settings, url: &ResolvedUrl) -> Result<DatabaseS
     })
 }
 
-/// The database's one revision for `history -r current:…` (None when nothing is applied, which
-/// alembic reads as base or heads). Several rows have no single place in a range: named, refused.
-fn current_for_history(args: &Args, ws: &Workspace) -> Result<Option<String>> {
-    let rows = read_current(args, ws)?;
-    match rows.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one.clone())),
-        many => anyhow::bail!(
-            "the database is at several revisions ({}): give one of them instead of `current`",
-            many.join(", ")
-        ),
-    }
-}
-
-/// One side of a history range with `current` replaced by the database's revision.
-fn current_side<'s>(side: Option<&'s str>, current: &'s Option<Option<String>>) -> Option<&'s str> {
+/// One side of a history range with `current` replaced by the database's rows (all of them, as
+/// alembic passes the tuple of its heads).
+fn current_side(side: Option<&str>, current: &Option<Vec<String>>) -> Option<Vec<String>> {
     match (side, current) {
-        (Some("current"), Some(rev)) => rev.as_deref(),
-        (other, _) => other,
+        (Some("current"), Some(rows)) => Some(rows.clone()),
+        (other, _) => other.map(|s| vec![s.to_owned()]),
     }
 }
 

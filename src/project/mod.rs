@@ -1,6 +1,7 @@
 //! Discovering an Alembic project (alembic.ini, script_location, version_locations) and loading its
 //! revision files into `Revision` values in alembic's load order, without executing any Python.
 
+pub mod header_cache;
 pub mod ini;
 pub mod names;
 pub mod ops;
@@ -17,6 +18,7 @@ use rayon::prelude::*;
 
 pub use revision::{Body, Revision};
 
+use crate::project::header_cache::HeaderCache;
 use crate::project::ini::{Ini, IniError};
 use crate::project::names::ModuleFinder;
 use crate::project::options::{Resolved, Sources};
@@ -402,17 +404,124 @@ pub fn load(config: &ProjectConfig) -> Result<Project, ProjectError> {
         &config.version_locations,
         config.recursive_version_locations,
     );
-    let files = listing.files;
-    let mut search = config.prepend_sys_path.clone();
-    search.push(config.alembic_dir().to_path_buf());
-    let finder = ModuleFinder::new(search);
-    let results: Vec<Result<Revision, LoadProblem>> = files
+    let finder = finder(config);
+    let results: Vec<Result<Revision, LoadProblem>> = listing
+        .files
         .par_iter()
         .map(|path| revision::read(path, &finder))
         .collect();
+    assemble(config, listing.problems, results)
+}
+
+/// Loads the project's revisions without their bodies (`upgrade`/`downgrade` are None): what
+/// heads, history, show and plans need. Every file is still read, and a file is parsed unless
+/// `cache_dir` holds what parsing this very content gave (a syntax error anywhere in the file
+/// included), so every problem is reported as by `load`.
+pub fn load_headers(
+    config: &ProjectConfig,
+    cache_dir: Option<&Path>,
+) -> Result<Project, ProjectError> {
+    let listing = walk::list(
+        &config.version_locations,
+        config.recursive_version_locations,
+    );
+    let finder = finder(config);
+    let cache = HeaderCache::open(cache_dir, config.ini_path(), &config.section);
+    /// One file's answer, whether the cache may keep it, and whether it was unchanged.
+    struct Loaded {
+        read: header_cache::Read,
+        cacheable: bool,
+        unchanged: bool,
+    }
+    let loaded: Vec<Loaded> = listing
+        .files
+        .par_iter()
+        .map(|path| {
+            let stored_ns = header_cache::now_ns();
+            let stamp = header_cache::Stamp::of(path);
+            let done = |key, result, cacheable, unchanged| Loaded {
+                read: header_cache::Read {
+                    path: path.clone(),
+                    key,
+                    stamp,
+                    stored_ns,
+                    result,
+                },
+                cacheable,
+                unchanged,
+            };
+            if let Some((key, hit)) = cache.get_unchanged(path, stamp) {
+                return done(key, hit, true, true);
+            }
+            let problem = |message: String| LoadProblem {
+                path: path.clone(),
+                line: None,
+                message,
+            };
+            let bytes = match std::fs::read(path) {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    return done(
+                        (0, 0),
+                        Err(problem(format!("cannot read: {err}"))),
+                        false,
+                        false,
+                    )
+                }
+            };
+            let key = header_cache::content_key(&bytes);
+            if let Some(hit) = cache.get(path, key) {
+                return done(key, hit, true, false);
+            }
+            let source = match String::from_utf8(bytes) {
+                Ok(source) => source,
+                Err(err) => {
+                    return done(
+                        key,
+                        Err(problem(format!("cannot read: {err}"))),
+                        false,
+                        false,
+                    )
+                }
+            };
+            let (mut result, cacheable) = revision::read_source(path, &source, &finder);
+            // Bodies are not kept: the answer is the same whether it came from the cache or not.
+            if let Ok(rev) = &mut result {
+                rev.upgrade = None;
+                rev.downgrade = None;
+                rev.tool_comments.clear();
+            }
+            done(key, result, cacheable, false)
+        })
+        .collect();
+    let unchanged = loaded.iter().filter(|l| l.unchanged).count();
+    cache.save(
+        loaded
+            .iter()
+            .filter(|l| l.cacheable)
+            .map(|l| &l.read)
+            .collect(),
+        unchanged,
+    );
+    let results = loaded.into_iter().map(|l| l.read.result).collect();
+    assemble(config, listing.problems, results)
+}
+
+fn finder(config: &ProjectConfig) -> ModuleFinder {
+    let mut search = config.prepend_sys_path.clone();
+    search.push(config.alembic_dir().to_path_buf());
+    ModuleFinder::new(search)
+}
+
+/// Revisions in load order and every problem, or the duplicate id that stops the project.
+fn assemble(
+    config: &ProjectConfig,
+    listing_problems: Vec<LoadProblem>,
+    results: Vec<Result<Revision, LoadProblem>>,
+) -> Result<Project, ProjectError> {
     let mut revisions = Vec::with_capacity(results.len());
     let mut problems = config.warnings.clone();
-    problems.extend(listing.problems);
+    problems.extend(listing_problems);
     for result in results {
         match result {
             Ok(revision) => revisions.push(revision),
