@@ -173,12 +173,8 @@ fn from_module(
         .as_deref()
         .map(|d| d.trim().to_owned())
         .unwrap_or_default();
-    let doc = longdoc.split("\n\n").next().unwrap_or_default().to_owned();
-    let create_date = longdoc.lines().find_map(|l| {
-        l.trim()
-            .strip_prefix("Create Date:")
-            .map(|d| d.trim().to_owned())
-    });
+    let doc = doc_of(&longdoc);
+    let create_date = create_date_of(&longdoc);
     let body = |name: &str| {
         module
             .functions
@@ -205,6 +201,20 @@ fn from_module(
         upgrade: body("upgrade"),
         downgrade: body("downgrade"),
         tool_comments: module.tool_comments.clone(),
+    })
+}
+
+/// alembic's `Script.doc`: the first paragraph of the stripped docstring.
+pub(crate) fn doc_of(longdoc: &str) -> String {
+    longdoc.split("\n\n").next().unwrap_or_default().to_owned()
+}
+
+/// The template's `Create Date:` line of the docstring, when present.
+pub(crate) fn create_date_of(longdoc: &str) -> Option<String> {
+    longdoc.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("Create Date:")
+            .map(|d| d.trim().to_owned())
     })
 }
 
