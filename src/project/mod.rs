@@ -433,13 +433,15 @@ pub fn load_headers(
         cacheable: bool,
         unchanged: bool,
     }
-    let loaded: Vec<Loaded> = listing
+    // Unchanged files first, on this thread: a stat each, no reading, no worker threads.
+    let mut loaded: Vec<Option<Loaded>> = listing
         .files
-        .par_iter()
+        .iter()
         .map(|path| {
             let stored_ns = header_cache::now_ns();
             let stamp = header_cache::Stamp::of(path);
-            let done = |key, result, cacheable, unchanged| Loaded {
+            let (key, result) = cache.get_unchanged(path, stamp)?;
+            Some(Loaded {
                 read: header_cache::Read {
                     path: path.clone(),
                     key,
@@ -447,53 +449,80 @@ pub fn load_headers(
                     stored_ns,
                     result,
                 },
-                cacheable,
-                unchanged,
-            };
-            if let Some((key, hit)) = cache.get_unchanged(path, stamp) {
-                return done(key, hit, true, true);
-            }
-            let problem = |message: String| LoadProblem {
-                path: path.clone(),
-                line: None,
-                message,
-            };
-            let bytes = match std::fs::read(path) {
-                Ok(bytes) => bytes,
-                Err(err) => {
-                    return done(
-                        (0, 0),
-                        Err(problem(format!("cannot read: {err}"))),
-                        false,
-                        false,
-                    )
-                }
-            };
-            let key = header_cache::content_key(&bytes);
-            if let Some(hit) = cache.get(path, key) {
-                return done(key, hit, true, false);
-            }
-            let source = match String::from_utf8(bytes) {
-                Ok(source) => source,
-                Err(err) => {
-                    return done(
-                        key,
-                        Err(problem(format!("cannot read: {err}"))),
-                        false,
-                        false,
-                    )
-                }
-            };
-            let (mut result, cacheable) = revision::read_source(path, &source, &finder);
-            // Bodies are not kept: the answer is the same whether it came from the cache or not.
-            if let Ok(rev) = &mut result {
-                rev.upgrade = None;
-                rev.downgrade = None;
-                rev.tool_comments.clear();
-            }
-            done(key, result, cacheable, false)
+                cacheable: true,
+                unchanged: true,
+            })
         })
         .collect();
+    // Changed or new files: read, and parsed unless their content is in the cache.
+    let read_one = |path: &PathBuf| -> Loaded {
+        let stored_ns = header_cache::now_ns();
+        let stamp = header_cache::Stamp::of(path);
+        let done = |key, result, cacheable, unchanged| Loaded {
+            read: header_cache::Read {
+                path: path.clone(),
+                key,
+                stamp,
+                stored_ns,
+                result,
+            },
+            cacheable,
+            unchanged,
+        };
+        let problem = |message: String| LoadProblem {
+            path: path.clone(),
+            line: None,
+            message,
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                return done(
+                    (0, 0),
+                    Err(problem(format!("cannot read: {err}"))),
+                    false,
+                    false,
+                )
+            }
+        };
+        let key = header_cache::content_key(&bytes);
+        if let Some(hit) = cache.get(path, key) {
+            return done(key, hit, true, false);
+        }
+        let source = match String::from_utf8(bytes) {
+            Ok(source) => source,
+            Err(err) => {
+                return done(
+                    key,
+                    Err(problem(format!("cannot read: {err}"))),
+                    false,
+                    false,
+                )
+            }
+        };
+        let (mut result, cacheable) = revision::read_source(path, &source, &finder);
+        // Bodies are not kept: the answer is the same whether it came from the cache or not.
+        if let Ok(rev) = &mut result {
+            rev.upgrade = None;
+            rev.downgrade = None;
+            rev.tool_comments.clear();
+        }
+        done(key, result, cacheable, false)
+    };
+    // Both cores only when there is parsing to do (starting the pool is not free).
+    if loaded.iter().any(Option::is_none) {
+        let misses: Vec<(usize, Loaded)> = listing
+            .files
+            .par_iter()
+            .enumerate()
+            .filter(|(i, _)| loaded[*i].is_none())
+            .map(|(i, path)| (i, read_one(path)))
+            .collect();
+        for (i, miss) in misses {
+            loaded[i] = Some(miss);
+        }
+    }
+    let loaded: Vec<Loaded> = loaded.into_iter().flatten().collect();
     let unchanged = loaded.iter().filter(|l| l.unchanged).count();
     cache.save(
         loaded
