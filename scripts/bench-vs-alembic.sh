@@ -16,6 +16,9 @@ py="${ALEMBIC_TUI_PYTHON:-$PWD/.venv/bin/python}"
 export ALEMBIC_TUI_DATA_DIR="$work/data"
 for n in 2000 10000; do
   target/release/examples/gen_project "$n" "$work/p$n"
+  # Files changed less than 2 s before the cache stored them are checked by content on every
+  # run (coarse file-system clocks); a real project's files are older than that.
+  sleep 3
   (
     cd "$work/p$n"
     for cmd in heads history; do
