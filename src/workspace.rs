@@ -16,6 +16,9 @@ pub struct WorkspaceRequest<'a> {
     /// The ini section holding alembic's options (`alembic -n`).
     pub section: &'a str,
     pub cwd: &'a Path,
+    /// Read only the revisions' headers (through the parse cache in the data dir): for
+    /// answers that never look inside `upgrade()` / `downgrade()` (heads, history, plans).
+    pub headers_only: bool,
 }
 
 /// Why a workspace could not be loaded.
@@ -47,7 +50,12 @@ impl Workspace {
         warn: &mut dyn FnMut(String),
     ) -> Result<Workspace, WorkspaceError> {
         let config = project::discover(req.cwd, req.config, req.section)?;
-        let project = project::load(&config)?;
+        let project = if req.headers_only {
+            let cache = crate::paths::data_dir().ok().map(|d| d.join("parse-cache"));
+            project::load_headers(&config, cache.as_deref())?
+        } else {
+            project::load(&config)?
+        };
         for problem in &project.problems {
             warn(problem.to_string());
         }

@@ -47,12 +47,18 @@ pub enum Command {
     /// Every revision, newest first, drawn as a graph with lanes.
     History {
         /// A range `[start]:[end]`, as `alembic history -r` (empty sides: base / heads).
-        #[arg(short = 'r', long = "rev-range", value_name = "START:END")]
+        #[arg(
+            short = 'r',
+            long = "rev-range",
+            value_name = "START:END",
+            allow_hyphen_values = true
+        )]
         range: Option<String>,
     },
     /// The revisions an identifier names (`heads`, a prefix, `label@head`, …).
     Show {
-        /// A revision identifier.
+        /// A revision identifier (`-1`, `-2` included: no `--` needed).
+        #[arg(allow_hyphen_values = true)]
         revision: String,
     },
     /// The database's version-table rows, with the revision each names (needs a database).
@@ -67,7 +73,7 @@ pub enum Command {
     /// error-level finding.
     Lint {
         /// `[start]:[end]` as `history -r`, or one identifier (default: every revision).
-        #[arg(value_name = "RANGE")]
+        #[arg(value_name = "RANGE", allow_hyphen_values = true)]
         range: Option<String>,
         /// Only what `upgrade heads` would run on the database (needs a database).
         #[arg(long)]

@@ -15,10 +15,23 @@ use crate::workspace::{Workspace, WorkspaceRequest};
 
 /// Loads the project the global options name; unreadable files and graph warnings go to `warn`.
 pub fn load_workspace(args: &Args, cwd: &Path, warn: &mut dyn Write) -> Result<Workspace> {
+    // Commands that never look inside upgrade()/downgrade() read headers only (cached).
+    let headers_only = matches!(
+        &args.command,
+        Some(
+            Command::Heads
+                | Command::History { .. }
+                | Command::Show { .. }
+                | Command::Current
+                | Command::Status { .. }
+                | Command::Plan { .. }
+        )
+    );
     let request = WorkspaceRequest {
         config: args.config.as_deref(),
         section: &args.name,
         cwd,
+        headers_only,
     };
     Ok(Workspace::load(request, &mut |w| {
         // Best effort: a closed stderr must not turn a warning into a failure.
@@ -86,7 +99,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut dyn Write, warn: &mut dyn Write) -
             ))
         }
         Command::Show { revision } => {
-            let ids = ws.map.resolve(revision)?;
+            let ids = ws.map.resolve_revisions(revision)?;
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             done(output::revisions(
                 out,
@@ -161,15 +174,16 @@ fn history(args: &Args, ws: &Workspace, range: Option<&str>, out: &mut dyn Write
         None => (None, None),
         Some(range) => parse_range(range)?,
     };
-    // `current` on either side is the database's revision, as in `alembic history`.
+    // `current` on either side is the database's revision, as in `alembic history`: all rows
+    // (none: base / heads), as alembic passes the tuple of its heads.
     let current = if lower == Some("current") || upper == Some("current") {
-        Some(current_for_history(args, ws)?)
+        Some(read_current(args, ws)?)
     } else {
         None
     };
-    let rows = ws
-        .map
-        .history(current_side(lower, &current), current_side(upper, &current))?;
+    let lower = current_side(lower, &current);
+    let upper = current_side(upper, &current);
+    let rows = ws.map.history_between(lower.as_deref(), upper.as_deref())?;
     let ids: Vec<&str> = rows.iter().map(|n| n.id()).collect();
     output::history(out, ws, &ids, args.json)
 }
@@ -187,25 +201,12 @@ fn read_current(args: &Args, ws: &Workspace) -> Result<Vec<String>> {
     Ok(state::read(&settings, &url)?.rows)
 }
 
-/// The database's one revision for `history -r current:…` (None when nothing is applied, which
-/// alembic reads as base or heads). Several rows have no single place in a range: named, refused.
-fn current_for_history(args: &Args, ws: &Workspace) -> Result<Option<String>> {
-    let rows = read_current(args, ws)?;
-    match rows.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one.clone())),
-        many => anyhow::bail!(
-            "the database is at several revisions ({}): give one of them instead of `current`",
-            many.join(", ")
-        ),
-    }
-}
-
-/// One side of a history range with `current` replaced by the database's revision.
-fn current_side<'s>(side: Option<&'s str>, current: &'s Option<Option<String>>) -> Option<&'s str> {
+/// One side of a history range with `current` replaced by the database's rows (all of them, as
+/// alembic passes the tuple of its heads).
+fn current_side(side: Option<&str>, current: &Option<Vec<String>>) -> Option<Vec<String>> {
     match (side, current) {
-        (Some("current"), Some(rev)) => rev.as_deref(),
-        (other, _) => other,
+        (Some("current"), Some(rows)) => Some(rows.clone()),
+        (other, _) => other.map(|s| vec![s.to_owned()]),
     }
 }
 

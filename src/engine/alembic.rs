@@ -1,5 +1,6 @@
-//! Running the profile's alembic command for this project: where (the ini's directory), with
-//! what (`-c`/`-n`, the target URL in `DATABASE_URL`, the profile's `alembic_env`).
+//! Running the profile's alembic command for this project: where alembic itself would run (the
+//! current directory with `-c`, else where the config was found), with what (`-c`/`-n`, the
+//! target URL in `DATABASE_URL`, the profile's `alembic_env`).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -8,12 +9,14 @@ use crate::config::{ResolvedUrl, Settings};
 use crate::engine::EngineError;
 use crate::workspace::Workspace;
 
-/// How to run the profile's alembic command for this project: in the ini's directory, with
+/// How to run the profile's alembic command for this project: where alembic would run, with
 /// `-c`/`-n` as the CLI was given them and the target's URL in `DATABASE_URL`.
 #[derive(Debug, Clone)]
 pub struct AlembicCommand {
+    /// The directory alembic runs in (relative paths in its config resolve against it).
     ini_dir: PathBuf,
-    ini_name: String,
+    /// The `-c` arguments (an ini, and/or a pyproject.toml).
+    config_args: Vec<PathBuf>,
     section: String,
     command: Vec<String>,
     database_url: String,
@@ -24,11 +27,8 @@ impl AlembicCommand {
     pub fn new(ws: &Workspace, settings: &Settings, url: &ResolvedUrl) -> AlembicCommand {
         let config = &ws.project.config;
         AlembicCommand {
-            ini_dir: config.ini_dir().to_path_buf(),
-            ini_name: config.ini_path().file_name().map_or_else(
-                || "alembic.ini".to_owned(),
-                |n| n.to_string_lossy().into_owned(),
-            ),
+            ini_dir: config.alembic_dir().to_path_buf(),
+            config_args: config.alembic_config_args().to_vec(),
             section: config.section.clone(),
             command: settings.alembic.clone(),
             database_url: url.url.clone(),
@@ -47,7 +47,10 @@ impl AlembicCommand {
             None => ("alembic".to_owned(), Vec::new()),
         };
         let mut cmd = Command::new(program);
-        cmd.args(rest).arg("-c").arg(&self.ini_name);
+        cmd.args(rest);
+        for config in &self.config_args {
+            cmd.arg("-c").arg(config);
+        }
         if self.section != "alembic" {
             cmd.arg("-n").arg(&self.section);
         }

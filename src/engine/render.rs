@@ -105,8 +105,10 @@ impl Renderer {
         cache_dir: Option<PathBuf>,
     ) -> Renderer {
         let config = &ws.project.config;
+        // Where Python finds the project's modules when alembic runs: prepend_sys_path and the
+        // directory alembic runs in.
         let mut search = config.prepend_sys_path.clone();
-        search.push(config.ini_dir().to_path_buf());
+        search.push(config.alembic_dir().to_path_buf());
         let mut hasher = ImportHasher::new(search);
         let files = ws
             .project

@@ -162,6 +162,8 @@ pub enum GraphError {
     AmbiguousUpgrade,
     #[error("relative revision {relative} didn't produce {steps} migrations")]
     RelativeNotProduced { relative: String, steps: u64 },
+    #[error("{ident}: walking down from a head reaches the base before that many steps (alembic's show fails on it too)")]
+    WalkedPastBase { ident: String },
     #[error("walked too far: {target:?} goes past the end of the history")]
     WalkedTooFar { target: String },
     #[error("requested revision {revision} overlaps with other requested revisions {}", others.join(", "))]
@@ -371,7 +373,8 @@ impl RevisionMap {
     fn normalize_depends_on(&mut self) {
         for ix in 0..self.nodes.len() {
             if self.nodes[ix].resolved_deps_ix.is_empty() {
-                self.nodes[ix].norm_down_ix = self.nodes[ix].down_ix.clone();
+                // Deduplicated as alembic's is: `down_revision = ('c3', 'c3')` is one edge.
+                self.nodes[ix].norm_down_ix = dedupe(self.nodes[ix].down_ix.iter().copied());
                 continue;
             }
             let mut implied = vec![false; self.nodes.len()];
@@ -747,6 +750,26 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert!(map.get("b").unwrap().is_base());
         assert_eq!(map.get("b").unwrap().spec_index(), 2);
+    }
+
+    #[test]
+    fn a_parent_named_twice_is_one_edge_and_history_ends() {
+        // alembic prints `c3, c3 -> d (head) (mergepoint)` and walks c3 once.
+        let (map, _) = RevisionMap::new(vec![
+            spec("a", &[]),
+            spec("c3", &["a"]),
+            spec("d", &["c3", "c3"]),
+        ])
+        .unwrap();
+        let order: Vec<&str> = map
+            .history(None, None)
+            .unwrap()
+            .iter()
+            .map(|n| n.id())
+            .collect();
+        assert_eq!(order, ["d", "c3", "a"]);
+        assert!(map.get("d").unwrap().is_merge_point());
+        assert!(!map.get("c3").unwrap().is_branch_point());
     }
 
     #[test]

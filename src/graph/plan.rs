@@ -329,14 +329,33 @@ impl RevisionMap {
         lower: Option<&str>,
         upper: Option<&str>,
     ) -> Result<Vec<&crate::graph::Node>, GraphError> {
-        let lower = lower.unwrap_or("base");
-        let upper = upper.unwrap_or("heads");
-        let mut targets = self.require_revisions(
-            self.parse_upgrade_target(&[lower.to_owned()], upper)?,
-            upper,
-        )?;
+        let lower = lower.map(|l| vec![l.to_owned()]);
+        let upper = upper.map(|u| vec![u.to_owned()]);
+        self.history_between(lower.as_deref(), upper.as_deref())
+    }
+
+    /// `history` with a side given as several identifiers: `current` on a database at several
+    /// revisions, which alembic passes on as the tuple of its rows. An empty side is base / heads,
+    /// as alembic's `base or "base"` makes it.
+    pub fn history_between(
+        &self,
+        lower: Option<&[String]>,
+        upper: Option<&[String]>,
+    ) -> Result<Vec<&crate::graph::Node>, GraphError> {
+        let side = |s: Option<&[String]>, default: &str| match s {
+            Some(s) if !s.is_empty() => s.to_vec(),
+            _ => vec![default.to_owned()],
+        };
+        let lower_ids = side(lower, "base");
+        let upper_ids = side(upper, "heads");
+        let lower = lower_ids.join(", ");
+        let upper = upper_ids.join(", ");
+        let mut targets = match upper_ids.as_slice() {
+            [one] => self.require_revisions(self.parse_upgrade_target(&lower_ids, one)?, one)?,
+            many => self.require_revisions(self.get_revisions_of(many)?, &upper)?,
+        };
         // `label@…` as the lower end keeps only targets on that branch.
-        if let Some((branch, _)) = lower.split_once('@') {
+        if let (Some((branch, _)), [_]) = (lower.split_once('@'), lower_ids.as_slice()) {
             let mut label = branch.to_owned();
             if let Some(rev) = self.get_revision(branch)? {
                 let node = self.node(rev);
@@ -357,12 +376,9 @@ impl RevisionMap {
         for &t in &targets {
             needs[t as usize] = true;
         }
-        let rows = self.require_revisions(self.get_revisions(lower)?, lower)?;
+        let rows = self.require_revisions(self.get_revisions_of(&lower_ids)?, &lower)?;
         if rows.iter().any(|r| !needs[*r as usize]) {
-            return Err(GraphError::NotAncestor {
-                lower: lower.to_owned(),
-                upper: upper.to_owned(),
-            });
+            return Err(GraphError::NotAncestor { lower, upper });
         }
         for ix in self.ancestors_checked(&rows)? {
             needs[ix as usize] = false;

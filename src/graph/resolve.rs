@@ -82,6 +82,28 @@ impl RevisionMap {
             .collect())
     }
 
+    /// The revisions `alembic show IDENT` prints: as `resolve`, but a `-N` walk that reaches the
+    /// base or runs past it is refused, as alembic's `show` fails on it (it gets no revision).
+    pub fn resolve_revisions(&self, ident: &str) -> Result<Vec<String>, GraphError> {
+        let number = self.resolve_number(ident)?;
+        let is_walk =
+            matches!(number.ids.as_slice(), [only] if python_int(only).is_some_and(|n| n < 0));
+        let found = self.get_revisions(ident)?;
+        let mut ids = Vec::with_capacity(found.len());
+        for pos in found {
+            match pos {
+                Some(Pos::Rev(ix)) => ids.push(self.node(ix).id().to_owned()),
+                _ if is_walk => {
+                    return Err(GraphError::WalkedPastBase {
+                        ident: ident.to_owned(),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(ids)
+    }
+
     /// alembic's `_resolve_revision_number`.
     pub(crate) fn resolve_number(&self, ident: &str) -> Result<Number, GraphError> {
         let (label, rest) = match ident.split_once('@') {

@@ -62,6 +62,8 @@ impl Ini {
         // The key being read and its indentation, for continuation lines.
         let mut current: Option<(String, usize)> = None;
         let mut blank_run = 0usize;
+        let mut seen_sections = std::collections::HashSet::new();
+        let mut seen_keys = std::collections::HashSet::new();
         for (n, raw) in text.lines().enumerate() {
             let line_no = n + 1;
             let stripped = raw.trim();
@@ -93,12 +95,27 @@ impl Ini {
                 }
             }
             blank_run = 0;
-            if let Some(name) = stripped.strip_prefix('[') {
-                let Some(name) = name.strip_suffix(']') else {
+            // configparser's `\[(?P<header>.+)\]`, matched at the start: the name runs to the
+            // last ']' and anything after it (an inline comment) is ignored.
+            if let Some(rest) = stripped.strip_prefix('[') {
+                let Some(name) = rest
+                    .rfind(']')
+                    .map(|end| &rest[..end])
+                    .filter(|n| !n.is_empty())
+                else {
                     return Err(syntax(line_no, "section header without a closing ']'"));
                 };
+                // configparser is strict: a section (other than DEFAULT) appears once.
+                if name != "DEFAULT" && !seen_sections.insert(name.to_owned()) {
+                    return Err(syntax(
+                        line_no,
+                        &format!("section [{name}] appears twice (Python's configparser refuses this file)"),
+                    ));
+                }
                 section = Some(name.to_owned());
-                ini.sections.entry(name.to_owned()).or_default();
+                if name != "DEFAULT" {
+                    ini.sections.entry(name.to_owned()).or_default();
+                }
                 current = None;
                 continue;
             }
@@ -117,6 +134,12 @@ impl Ini {
             if key.is_empty() {
                 return Err(syntax(line_no, "a value without a key"));
             }
+            if !seen_keys.insert((sect.clone(), key.clone())) {
+                return Err(syntax(
+                    line_no,
+                    &format!("option {key:?} appears twice in [{sect}] (Python's configparser refuses this file)"),
+                ));
+            }
             let target = if sect == "DEFAULT" {
                 &mut ini.defaults
             } else {
@@ -134,6 +157,11 @@ impl Ini {
 
     pub fn has_section(&self, section: &str) -> bool {
         self.sections.contains_key(section)
+    }
+
+    /// configparser's `has_option`: the section exists and it or DEFAULT holds the key.
+    pub fn has_option(&self, section: &str, key: &str) -> bool {
+        self.has_section(section) && self.raw(section, &key.to_lowercase()).is_some()
     }
 
     /// The raw (not interpolated) value of a key in a section or in DEFAULT.
@@ -180,7 +208,11 @@ impl Ini {
                 out.push('%');
                 rest = after;
             } else if let Some(after) = rest.strip_prefix("%(") {
-                let Some(close) = after.find(")s") else {
+                // configparser's `%\(([^)]+)\)s`: the name ends at the first ')', then 's'.
+                let Some(close) = after
+                    .find(')')
+                    .filter(|&c| c > 0 && after[c + 1..].starts_with('s'))
+                else {
                     return Err(error(format!("bad interpolation syntax in {raw:?}")));
                 };
                 let name = after[..close].to_lowercase();
@@ -253,6 +285,37 @@ mod tests {
         text.push_str("k8 = x\n");
         let err = ini(&text).get("alembic", "k0").unwrap_err().to_string();
         assert!(err.contains("grows past"), "{err}");
+    }
+
+    #[test]
+    fn inline_comments_stay_in_the_value_as_configparser_keeps_them() {
+        let ini = ini("[alembic] ; trailing text after the header is ignored\n\
+                       version_path_separator = os  # Use os.pathsep\n");
+        assert_eq!(
+            ini.get("alembic", "version_path_separator")
+                .unwrap()
+                .as_deref(),
+            Some("os  # Use os.pathsep")
+        );
+    }
+
+    #[test]
+    fn repeated_sections_and_options_are_refused_as_configparser_does() {
+        for text in [
+            "[alembic]\na = 1\nA = 2\n",
+            "[alembic]\na = 1\n[alembic]\nb = 2\n",
+        ] {
+            let err = Ini::parse(Path::new("a.ini"), text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("a.ini:3:") && err.contains("twice"),
+                "{err}"
+            );
+        }
+        // DEFAULT may be opened again.
+        let ini = ini("[DEFAULT]\nx = 1\n[DEFAULT]\ny = 2\n[alembic]\n");
+        assert_eq!(ini.get("alembic", "y").unwrap().as_deref(), Some("2"));
     }
 
     #[test]

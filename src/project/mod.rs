@@ -1,13 +1,16 @@
 //! Discovering an Alembic project (alembic.ini, script_location, version_locations) and loading its
 //! revision files into `Revision` values in alembic's load order, without executing any Python.
 
+pub mod header_cache;
 pub mod ini;
 pub mod names;
 pub mod ops;
+mod options;
 pub mod pyparse;
+pub mod pyproject;
 pub mod revision;
+pub mod walk;
 
-use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -15,13 +18,18 @@ use rayon::prelude::*;
 
 pub use revision::{Body, Revision};
 
+use crate::project::header_cache::HeaderCache;
 use crate::project::ini::{Ini, IniError};
 use crate::project::names::ModuleFinder;
+use crate::project::options::{Resolved, Sources};
+use crate::project::pyproject::{TomlError, ToolAlembic};
+
+pub use options::Base;
 
 /// What stops a project from loading at all. Problems with single files are `LoadProblem`s.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    #[error("no alembic.ini in {start} or any directory above it (pass -c PATH)")]
+    #[error("no alembic.ini (nor a pyproject.toml with [tool.alembic]) in {start} or any directory above it (pass -c PATH)")]
     NotFound { start: String },
     #[error("{path}: cannot read: {source}")]
     Unreadable {
@@ -30,15 +38,19 @@ pub enum ProjectError {
     },
     #[error(transparent)]
     Ini(#[from] IniError),
+    #[error(transparent)]
+    Toml(#[from] TomlError),
     #[error("{path}: no section [{section}]")]
     NoSection { path: String, section: String },
     #[error("{path}: no 'script_location' key in section [{section}]")]
     NoScriptLocation { path: String, section: String },
-    #[error("{path}: [{section}] script_location: {location} does not exist")]
-    MissingScriptLocation {
-        path: String,
-        section: String,
-        location: String,
+    /// alembic warns and then answers from whichever object its maps hold (a phantom head, a
+    /// history that fails or picks one file): we name both files instead of guessing.
+    #[error("revision {revision} is declared by two files, {first} and {second}: give one of them a new revision id (alembic warns \"present more than once\" and answers from a mix of both)")]
+    DuplicateRevision {
+        revision: String,
+        first: String,
+        second: String,
     },
     #[error("{path}: [{section}] {key}: {message}")]
     BadValue {
@@ -66,10 +78,16 @@ impl fmt::Display for LoadProblem {
     }
 }
 
-/// The project's alembic options, resolved from the ini file.
+/// The project's alembic options, resolved from alembic.ini and pyproject.toml as alembic does.
 #[derive(Debug, Clone)]
 pub struct ProjectConfig {
     ini_path: PathBuf,
+    /// pyproject.toml, when alembic would read one.
+    toml_path: Option<PathBuf>,
+    /// Where alembic runs for this config; relative paths in it are taken from here.
+    base: Base,
+    /// The `-c` arguments that make alembic, run in `base`, read the same files.
+    config_args: Vec<PathBuf>,
     pub section: String,
     pub script_location: PathBuf,
     pub version_locations: Vec<PathBuf>,
@@ -79,6 +97,8 @@ pub struct ProjectConfig {
     pub file_template: String,
     pub truncate_slug_length: usize,
     pub sqlalchemy_url: Option<String>,
+    /// Problems with the options that do not stop loading (a version location that is missing).
+    pub warnings: Vec<LoadProblem>,
 }
 
 /// A loaded project: its options, its revisions in load order, and the files that failed.
@@ -89,120 +109,262 @@ pub struct Project {
     pub problems: Vec<LoadProblem>,
 }
 
-/// Finds the ini file (`explicit`, else alembic.ini from `start_dir` upward) and reads the
-/// options of `section`.
+/// The config files alembic would read, and where it would run.
+struct ConfigFiles {
+    ini: Option<PathBuf>,
+    toml: Option<PathBuf>,
+    base: Base,
+    config_args: Vec<PathBuf>,
+}
+
+/// Finds the config (`explicit`, else alembic.ini — or a pyproject.toml with `[tool.alembic]` —
+/// from `start_dir` upward) and reads the options of `section`. `start_dir` is the current
+/// directory: with `-c`, relative paths in the config are taken from it, as alembic takes them.
 pub fn discover(
     start_dir: &Path,
     explicit_ini: Option<&Path>,
     section: &str,
 ) -> Result<ProjectConfig, ProjectError> {
-    let ini_path = match explicit_ini {
-        Some(path) => absolute(start_dir, path),
-        None => start_dir
-            .ancestors()
-            .map(|d| d.join("alembic.ini"))
-            .find(|p| p.is_file())
-            .ok_or_else(|| ProjectError::NotFound {
-                start: start_dir.display().to_string(),
-            })?,
+    let files = locate(start_dir, explicit_ini)?;
+    let ini = match &files.ini {
+        Some(path) => Some(Ini::parse(path, &read_text(path)?)?),
+        None => None,
     };
-    let text = std::fs::read_to_string(&ini_path).map_err(|source| ProjectError::Unreadable {
-        path: ini_path.display().to_string(),
-        source,
-    })?;
-    let ini = Ini::parse(&ini_path, &text)?;
-    ProjectConfig::from_ini(&ini, section)
+    let toml = match &files.toml {
+        Some(path) => Some(ToolAlembic::parse(path, &read_text(path)?)?),
+        None => None,
+    };
+    ProjectConfig::from_sources(&files, ini.as_ref(), toml.as_ref(), section)
 }
 
+fn read_text(path: &Path) -> Result<String, ProjectError> {
+    std::fs::read_to_string(path).map_err(|source| ProjectError::Unreadable {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// alembic reads `-c FILE` (a file named pyproject.toml is the TOML config) and, for the other
+/// kind, the default name in the current directory. Without `-c` we search upward for the
+/// directory alembic would be run from.
+fn locate(start_dir: &Path, explicit: Option<&Path>) -> Result<ConfigFiles, ProjectError> {
+    let file_in = |dir: &Path, name: &str| Some(dir.join(name)).filter(|p| p.is_file());
+    if let Some(given) = explicit {
+        let path = absolute(start_dir, given);
+        let is_toml = path.file_name().is_some_and(|n| n == "pyproject.toml");
+        let (ini, toml) = if is_toml {
+            (file_in(start_dir, "alembic.ini"), Some(path))
+        } else {
+            (Some(path), file_in(start_dir, "pyproject.toml"))
+        };
+        return Ok(ConfigFiles {
+            ini,
+            toml,
+            base: Base::CurrentDir(start_dir.to_path_buf()),
+            config_args: vec![given.to_path_buf()],
+        });
+    }
+    for dir in start_dir.ancestors() {
+        let toml = file_in(dir, "pyproject.toml");
+        if let Some(ini) = file_in(dir, "alembic.ini") {
+            return Ok(ConfigFiles {
+                ini: Some(ini),
+                toml,
+                base: Base::FoundDir(dir.to_path_buf()),
+                config_args: vec![PathBuf::from("alembic.ini")],
+            });
+        }
+        if let Some(toml) = toml.filter(|t| has_tool_alembic(t)) {
+            return Ok(ConfigFiles {
+                ini: None,
+                toml: Some(toml),
+                base: Base::FoundDir(dir.to_path_buf()),
+                config_args: Vec::new(),
+            });
+        }
+    }
+    Err(ProjectError::NotFound {
+        start: start_dir.display().to_string(),
+    })
+}
+
+/// Whether a pyproject.toml found while searching configures alembic (a broken one counts, so
+/// its error is reported rather than passed over).
+fn has_tool_alembic(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    ToolAlembic::parse(path, &text).map_or(true, |t| !t.is_empty())
+}
+
+/// `base/path` without the `.` components, as Python's `Path(...).absolute()` gives it.
 fn absolute(base: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {
-        path.to_path_buf()
+        path.components().collect()
     } else {
-        base.join(path)
+        base.join(path).components().collect()
     }
 }
 
 impl ProjectConfig {
+    /// The config file: alembic.ini, or pyproject.toml when there is no ini.
     pub fn ini_path(&self) -> &Path {
         &self.ini_path
     }
 
-    /// The directory holding the ini file: relative paths in it are taken from here.
+    /// The directory holding the config file (alembic-tui.yaml lives beside it).
     pub fn ini_dir(&self) -> &Path {
         self.ini_path.parent().unwrap_or(Path::new("."))
     }
 
-    fn from_ini(ini: &Ini, section: &str) -> Result<ProjectConfig, ProjectError> {
-        let path = ini.path().display().to_string();
-        if !ini.has_section(section) {
-            return Err(ProjectError::NoSection {
-                path,
-                section: section.to_owned(),
-            });
-        }
-        let dir = ini.path().parent().unwrap_or(Path::new(".")).to_path_buf();
-        let get = |key: &str| ini.get(section, key);
-        let bad = |key: &str, message: String| ProjectError::BadValue {
-            path: path.clone(),
-            section: section.to_owned(),
-            key: key.to_owned(),
-            message,
+    /// pyproject.toml, when alembic reads one for this project.
+    pub fn toml_path(&self) -> Option<&Path> {
+        self.toml_path.as_deref()
+    }
+
+    /// The directory alembic runs in for this config (the current directory with `-c`, else
+    /// where the config was found); env.py's imports and relative paths resolve from here.
+    pub fn alembic_dir(&self) -> &Path {
+        self.base.dir()
+    }
+
+    /// The `-c` arguments for running alembic in `alembic_dir()` on the same files.
+    pub fn alembic_config_args(&self) -> &[PathBuf] {
+        &self.config_args
+    }
+
+    fn from_sources(
+        files: &ConfigFiles,
+        ini: Option<&Ini>,
+        toml: Option<&ToolAlembic>,
+        section: &str,
+    ) -> Result<ProjectConfig, ProjectError> {
+        let sources = Sources { ini, section, toml };
+        let base = &files.base;
+        let config_path = files
+            .ini
+            .clone()
+            .or_else(|| files.toml.clone())
+            .unwrap_or_default();
+        let location = match sources.option("script_location")? {
+            Some(location) => location,
+            None => {
+                let path = config_path.display().to_string();
+                return Err(match ini {
+                    Some(ini) if !ini.has_section(section) => ProjectError::NoSection {
+                        path,
+                        section: section.to_owned(),
+                    },
+                    _ => ProjectError::NoScriptLocation {
+                        path,
+                        section: section.to_owned(),
+                    },
+                });
+            }
         };
 
-        let separator = match get("path_separator")? {
-            Some(sep) => Some(sep),
-            None => get("version_path_separator")?,
-        };
-        let split = |value: &str, key: &str| -> Result<Vec<String>, ProjectError> {
-            split_paths(value, separator.as_deref()).map_err(|m| bad(key, m))
-        };
-        let prepend_sys_path: Vec<PathBuf> = match get("prepend_sys_path")? {
-            Some(value) => split(&value, "prepend_sys_path")?
-                .into_iter()
-                .map(|p| absolute(&dir, Path::new(&p)))
-                .collect(),
-            None => Vec::new(),
-        };
-
-        let location = get("script_location")?.ok_or_else(|| ProjectError::NoScriptLocation {
-            path: path.clone(),
-            section: section.to_owned(),
-        })?;
-        let script_location = resolve_script_location(&location, &dir, &prepend_sys_path)
-            .ok_or_else(|| ProjectError::MissingScriptLocation {
-                path: path.clone(),
-                section: section.to_owned(),
-                location: location.clone(),
-            })?;
-        let version_locations = match get("version_locations")? {
-            Some(value) => split(&value, "version_locations")?
-                .into_iter()
-                .map(|p| absolute(&dir, Path::new(&p)))
-                .collect(),
-            None => vec![script_location.join("versions")],
-        };
-        let truncate_slug_length = match get("truncate_slug_length")? {
+        // The order of from_config: which error comes first is alembic's.
+        let truncate_slug_length = match sources.option("truncate_slug_length")? {
             Some(v) => v.trim().parse().map_err(|_| {
-                bad(
+                sources.bad(
                     "truncate_slug_length",
                     format!("{v:?} is not a whole number"),
                 )
             })?,
             None => 40,
         };
+        let prepend_sys_path: Vec<PathBuf> = sources
+            .prepend_sys_path()?
+            .unwrap_or_default()
+            .iter()
+            .map(|p| base.dir().join(p))
+            .collect();
+        let mut search = prepend_sys_path.clone();
+        search.push(base.dir().to_path_buf());
+        let recursive_version_locations = sources.boolean("recursive_version_locations")?;
+        let file_template = sources
+            .option("file_template")?
+            .unwrap_or_else(|| "%(rev)s_%(slug)s".to_owned());
+        let sourceless = sources.boolean("sourceless")?;
+        let configured = sources.version_locations()?.filter(|l| !l.is_empty());
+
+        let script_location = match options::resolve(&location, base.dir(), &search) {
+            Resolved::Dir(dir) if dir.exists() => dir,
+            Resolved::Dir(dir) => {
+                return Err(sources.bad(
+                    "script_location",
+                    options::missing_detail(&sources, "script_location", &location, &dir, base),
+                ))
+            }
+            Resolved::NoPackage { package } => {
+                return Err(sources.bad(
+                    "script_location",
+                    format!(
+                        "no package {package:?} in prepend_sys_path or {}",
+                        base.dir().display()
+                    ),
+                ))
+            }
+        };
+        let mut warnings = Vec::new();
+        let version_locations = match configured {
+            Some(entries) => {
+                let mut dirs = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    match options::resolve(&entry, base.dir(), &search) {
+                        Resolved::Dir(dir) => {
+                            if !dir.exists() {
+                                warnings.push(options::missing_location_problem(
+                                    &sources, &entry, &dir, base,
+                                ));
+                            }
+                            dirs.push(dir);
+                        }
+                        Resolved::NoPackage { package } => warnings.push(LoadProblem {
+                            path: PathBuf::from(entry.clone()),
+                            line: None,
+                            message: format!(
+                                "version location skipped: no package {package:?} in prepend_sys_path or {}",
+                                base.dir().display()
+                            ),
+                        }),
+                    }
+                }
+                dirs
+            }
+            None => {
+                let default = script_location.join("versions");
+                if !default.exists() {
+                    warnings.push(LoadProblem {
+                        path: default.clone(),
+                        line: None,
+                        message: "the default version location (<script_location>/versions) does not exist: no revisions".to_owned(),
+                    });
+                }
+                vec![default]
+            }
+        };
         Ok(ProjectConfig {
-            ini_path: ini.path().to_path_buf(),
+            ini_path: config_path,
+            toml_path: files.toml.clone(),
+            base: base.clone(),
+            config_args: files.config_args.clone(),
             section: section.to_owned(),
             script_location,
             version_locations,
-            // alembic counts only the exact string "true".
-            recursive_version_locations: get("recursive_version_locations")?.as_deref()
-                == Some("true"),
-            sourceless: get("sourceless")?.as_deref() == Some("true"),
+            recursive_version_locations,
+            sourceless,
             prepend_sys_path,
-            file_template: get("file_template")?.unwrap_or_else(|| "%(rev)s_%(slug)s".to_owned()),
+            file_template,
             truncate_slug_length,
-            sqlalchemy_url: get("sqlalchemy.url")?,
+            // Read by env.py through get_main_option: the ini only.
+            sqlalchemy_url: match ini {
+                Some(ini) if ini.has_option(section, "sqlalchemy.url") => {
+                    ini.get(section, "sqlalchemy.url")?
+                }
+                _ => None,
+            },
+            warnings,
         })
     }
 
@@ -236,140 +398,174 @@ impl ProjectConfig {
     }
 }
 
-/// Splits a path list as alembic does for `path_separator` / `version_path_separator`.
-fn split_paths(value: &str, separator: Option<&str>) -> Result<Vec<String>, String> {
-    let pieces: Vec<String> = match separator {
-        // Legacy: commas and/or spaces.
-        None => value.split([',', ' ', '\n']).map(str::to_owned).collect(),
-        Some(sep) => {
-            let ch = match sep {
-                "space" => ' ',
-                "newline" => '\n',
-                "os" => {
-                    if cfg!(windows) {
-                        ';'
-                    } else {
-                        ':'
-                    }
-                }
-                ":" => ':',
-                ";" => ';',
-                other => {
-                    return Err(format!(
-                        "{other:?} is not a valid separator; expected 'space', 'newline', 'os', ':' or ';'"
-                    ))
-                }
-            };
-            value.split(ch).map(str::to_owned).collect()
-        }
-    };
-    Ok(pieces
-        .into_iter()
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
-        .collect())
-}
-
-/// A plain directory (relative to the ini file), or `package:dir` found on the search path.
-fn resolve_script_location(location: &str, dir: &Path, search: &[PathBuf]) -> Option<PathBuf> {
-    let plain = absolute(dir, Path::new(location));
-    if plain.is_dir() {
-        return Some(plain);
-    }
-    let (package, resource) = location.split_once(':')?;
-    let package: PathBuf = package.split('.').collect();
-    search
-        .iter()
-        .chain(std::iter::once(&dir.to_path_buf()))
-        .map(|base| base.join(&package).join(resource))
-        .find(|p| p.is_dir())
-}
-
-/// Revision file candidates in alembic's load order: each location in order; per directory its
-/// files sorted by code point, then (when recursive) its subdirectories, sorted, depth first.
-pub fn list_revision_files(config: &ProjectConfig) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut seen_files = HashSet::new();
-    let mut seen_dirs = HashSet::new();
-    for location in &config.version_locations {
-        let mut stack = vec![location.clone()];
-        while let Some(dir) = stack.pop() {
-            // The same directory reached twice (overlapping locations, a symlink) is read once;
-            // canonicalising directories rather than every file keeps listing cheap.
-            let real_dir = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-            if !seen_dirs.insert(real_dir.clone()) {
-                continue;
-            }
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            let mut names: Vec<(String, bool, bool)> = entries
-                .filter_map(Result::ok)
-                .map(|e| {
-                    let kind = e.file_type().ok();
-                    let is_link = kind.is_some_and(|t| t.is_symlink());
-                    let is_dir = if is_link {
-                        e.path().is_dir()
-                    } else {
-                        kind.is_some_and(|t| t.is_dir())
-                    };
-                    (
-                        e.file_name().to_string_lossy().into_owned(),
-                        is_dir,
-                        is_link,
-                    )
-                })
-                .collect();
-            names.sort();
-            for (name, is_dir, is_link) in &names {
-                if *is_dir || !is_revision_file_name(name) {
-                    continue;
-                }
-                let path = dir.join(name);
-                // Only a symlinked file can be the same file as another one already listed.
-                let real = if *is_link {
-                    std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone())
-                } else {
-                    real_dir.join(name)
-                };
-                if seen_files.insert(real) {
-                    files.push(path);
-                }
-            }
-            if config.recursive_version_locations {
-                let subdirs: Vec<PathBuf> = names
-                    .iter()
-                    .filter(|(n, is_dir, _)| *is_dir && n != "__pycache__")
-                    .map(|(n, _, _)| dir.join(n))
-                    .collect();
-                stack.extend(subdirs.into_iter().rev());
-            }
-        }
-    }
-    files
-}
-
-/// alembic's `(?!\.\#|__init__)(.*\.py)$`, matched from the start of the name.
-fn is_revision_file_name(name: &str) -> bool {
-    name.ends_with(".py") && !name.starts_with(".#") && !name.starts_with("__init__")
-}
-
 /// Loads every revision file of the project, in load order, using both cores.
 pub fn load(config: &ProjectConfig) -> Result<Project, ProjectError> {
-    let files = list_revision_files(config);
-    let mut search = config.prepend_sys_path.clone();
-    search.push(config.ini_dir().to_path_buf());
-    let finder = ModuleFinder::new(search);
-    let results: Vec<Result<Revision, LoadProblem>> = files
+    let listing = walk::list(
+        &config.version_locations,
+        config.recursive_version_locations,
+    );
+    let finder = finder(config);
+    let results: Vec<Result<Revision, LoadProblem>> = listing
+        .files
         .par_iter()
         .map(|path| revision::read(path, &finder))
         .collect();
+    assemble(config, listing.problems, results)
+}
+
+/// Loads the project's revisions without their bodies (`upgrade`/`downgrade` are None): what
+/// heads, history, show and plans need. Every file is still read, and a file is parsed unless
+/// `cache_dir` holds what parsing this very content gave (a syntax error anywhere in the file
+/// included), so every problem is reported as by `load`.
+pub fn load_headers(
+    config: &ProjectConfig,
+    cache_dir: Option<&Path>,
+) -> Result<Project, ProjectError> {
+    let listing = walk::list(
+        &config.version_locations,
+        config.recursive_version_locations,
+    );
+    let finder = finder(config);
+    let cache = HeaderCache::open(cache_dir, config.ini_path(), &config.section);
+    /// One file's answer, whether the cache may keep it, and whether it was unchanged.
+    struct Loaded {
+        read: header_cache::Read,
+        cacheable: bool,
+        unchanged: bool,
+    }
+    // Unchanged files first, on this thread: a stat each, no reading, no worker threads.
+    let mut loaded: Vec<Option<Loaded>> = listing
+        .files
+        .iter()
+        .map(|path| {
+            let stored_ns = header_cache::now_ns();
+            let stamp = header_cache::Stamp::of(path);
+            let (key, result) = cache.get_unchanged(path, stamp)?;
+            Some(Loaded {
+                read: header_cache::Read {
+                    path: path.clone(),
+                    key,
+                    stamp,
+                    stored_ns,
+                    result,
+                },
+                cacheable: true,
+                unchanged: true,
+            })
+        })
+        .collect();
+    // Changed or new files: read, and parsed unless their content is in the cache.
+    let read_one = |path: &PathBuf| -> Loaded {
+        let stored_ns = header_cache::now_ns();
+        let stamp = header_cache::Stamp::of(path);
+        let done = |key, result, cacheable, unchanged| Loaded {
+            read: header_cache::Read {
+                path: path.clone(),
+                key,
+                stamp,
+                stored_ns,
+                result,
+            },
+            cacheable,
+            unchanged,
+        };
+        let problem = |message: String| LoadProblem {
+            path: path.clone(),
+            line: None,
+            message,
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                return done(
+                    (0, 0),
+                    Err(problem(format!("cannot read: {err}"))),
+                    false,
+                    false,
+                )
+            }
+        };
+        let key = header_cache::content_key(&bytes);
+        if let Some(hit) = cache.get(path, key) {
+            return done(key, hit, true, false);
+        }
+        let source = match String::from_utf8(bytes) {
+            Ok(source) => source,
+            Err(err) => {
+                return done(
+                    key,
+                    Err(problem(format!("cannot read: {err}"))),
+                    false,
+                    false,
+                )
+            }
+        };
+        let (mut result, cacheable) = revision::read_source(path, &source, &finder);
+        // Bodies are not kept: the answer is the same whether it came from the cache or not.
+        if let Ok(rev) = &mut result {
+            rev.upgrade = None;
+            rev.downgrade = None;
+            rev.tool_comments.clear();
+        }
+        done(key, result, cacheable, false)
+    };
+    // Both cores only when there is parsing to do (starting the pool is not free).
+    if loaded.iter().any(Option::is_none) {
+        let misses: Vec<(usize, Loaded)> = listing
+            .files
+            .par_iter()
+            .enumerate()
+            .filter(|(i, _)| loaded[*i].is_none())
+            .map(|(i, path)| (i, read_one(path)))
+            .collect();
+        for (i, miss) in misses {
+            loaded[i] = Some(miss);
+        }
+    }
+    let loaded: Vec<Loaded> = loaded.into_iter().flatten().collect();
+    let unchanged = loaded.iter().filter(|l| l.unchanged).count();
+    cache.save(
+        loaded
+            .iter()
+            .filter(|l| l.cacheable)
+            .map(|l| &l.read)
+            .collect(),
+        unchanged,
+    );
+    let results = loaded.into_iter().map(|l| l.read.result).collect();
+    assemble(config, listing.problems, results)
+}
+
+fn finder(config: &ProjectConfig) -> ModuleFinder {
+    let mut search = config.prepend_sys_path.clone();
+    search.push(config.alembic_dir().to_path_buf());
+    ModuleFinder::new(search)
+}
+
+/// Revisions in load order and every problem, or the duplicate id that stops the project.
+fn assemble(
+    config: &ProjectConfig,
+    listing_problems: Vec<LoadProblem>,
+    results: Vec<Result<Revision, LoadProblem>>,
+) -> Result<Project, ProjectError> {
     let mut revisions = Vec::with_capacity(results.len());
-    let mut problems = Vec::new();
+    let mut problems = config.warnings.clone();
+    problems.extend(listing_problems);
     for result in results {
         match result {
             Ok(revision) => revisions.push(revision),
             Err(problem) => problems.push(problem),
+        }
+    }
+    let mut declared: std::collections::HashMap<&str, &Path> =
+        std::collections::HashMap::with_capacity(revisions.len());
+    for revision in &revisions {
+        if let Some(first) = declared.insert(&revision.id, &revision.path) {
+            return Err(ProjectError::DuplicateRevision {
+                revision: revision.id.clone(),
+                first: first.display().to_string(),
+                second: revision.path.display().to_string(),
+            });
         }
     }
     Ok(Project {
@@ -377,28 +573,4 @@ pub fn load(config: &ProjectConfig) -> Result<Project, ProjectError> {
         revisions,
         problems,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn separators_split_as_alembic_does() {
-        assert_eq!(split_paths("a, b c", None).unwrap(), ["a", "b", "c"]);
-        assert_eq!(split_paths("a b;c", Some(";")).unwrap(), ["a b", "c"]);
-        assert_eq!(split_paths("a\n b\n", Some("newline")).unwrap(), ["a", "b"]);
-        assert_eq!(split_paths("a b", Some("space")).unwrap(), ["a", "b"]);
-        assert!(split_paths("a", Some("comma")).is_err());
-    }
-
-    #[test]
-    fn revision_file_names_follow_alembics_pattern() {
-        assert!(is_revision_file_name("abc_add.py"));
-        assert!(!is_revision_file_name("__init__.py"));
-        assert!(!is_revision_file_name("__init__x.py"));
-        assert!(!is_revision_file_name(".#abc.py"));
-        assert!(!is_revision_file_name("README"));
-        assert!(!is_revision_file_name("abc.pyc"));
-    }
 }

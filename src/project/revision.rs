@@ -68,19 +68,62 @@ pub fn from_source(
     source: &str,
     finder: &ModuleFinder,
 ) -> Result<Revision, LoadProblem> {
+    read_source(path, source, finder).0
+}
+
+/// The header variables alembic reads from a revision module.
+const HEADER_NAMES: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
+
+/// `from_source`, and whether the answer depends on this text alone (true unless a header value
+/// is a name, which may come from another module): what the header cache may keep.
+pub fn read_source(
+    path: &Path,
+    source: &str,
+    finder: &ModuleFinder,
+) -> (Result<Revision, LoadProblem>, bool) {
+    let module = match pyparse::parse(source) {
+        Ok(module) => module,
+        Err(err) => {
+            let problem = LoadProblem {
+                path: path.to_path_buf(),
+                line: Some(err.line),
+                message: err.to_string(),
+            };
+            return (Err(problem), true);
+        }
+    };
+    let self_contained = !module
+        .assignments
+        .iter()
+        .any(|a| HEADER_NAMES.contains(&a.name.as_str()) && mentions_a_name(&a.value));
+    (from_module(path, &module, finder), self_contained)
+}
+
+fn mentions_a_name(value: &Value) -> bool {
+    match value {
+        Value::Expr(_) | Value::Call { .. } => true,
+        Value::Tuple(items) | Value::List(items) => items.iter().any(mentions_a_name),
+        _ => false,
+    }
+}
+
+fn from_module(
+    path: &Path,
+    module: &pyparse::PyModule,
+    finder: &ModuleFinder,
+) -> Result<Revision, LoadProblem> {
     let problem = |line: Option<usize>, message: String| LoadProblem {
         path: path.to_path_buf(),
         line,
         message,
     };
-    let module = pyparse::parse(source).map_err(|err| problem(Some(err.line), err.to_string()))?;
 
     // The last top-level assignment wins, as when Python runs the module.
     let header = |name: &str| -> Result<Option<(usize, Value)>, LoadProblem> {
         let Some(assign) = module.assignments.iter().rev().find(|a| a.name == name) else {
             return Ok(None);
         };
-        names::evaluate(&assign.value, &module, assign.line, finder)
+        names::evaluate(&assign.value, module, assign.line, finder)
             .map(|v| Some((assign.line, v)))
             .map_err(|e| problem(Some(assign.line), format!("{name}: {e}")))
     };
@@ -143,12 +186,8 @@ pub fn from_source(
         .as_deref()
         .map(|d| d.trim().to_owned())
         .unwrap_or_default();
-    let doc = longdoc.split("\n\n").next().unwrap_or_default().to_owned();
-    let create_date = longdoc.lines().find_map(|l| {
-        l.trim()
-            .strip_prefix("Create Date:")
-            .map(|d| d.trim().to_owned())
-    });
+    let doc = doc_of(&longdoc);
+    let create_date = create_date_of(&longdoc);
     let body = |name: &str| {
         module
             .functions
@@ -202,6 +241,20 @@ fn check_name(what: &str, name: &str) -> Result<(), String> {
         name.escape_debug(),
         shown.join(", ")
     ))
+}
+
+/// alembic's `Script.doc`: the first paragraph of the stripped docstring.
+pub(crate) fn doc_of(longdoc: &str) -> String {
+    longdoc.split("\n\n").next().unwrap_or_default().to_owned()
+}
+
+/// The template's `Create Date:` line of the docstring, when present.
+pub(crate) fn create_date_of(longdoc: &str) -> Option<String> {
+    longdoc.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("Create Date:")
+            .map(|d| d.trim().to_owned())
+    })
 }
 
 /// alembic's `_legacy_rev`: `([a-f0-9]+)\.py$` matched from the start of the file name.

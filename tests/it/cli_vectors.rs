@@ -139,3 +139,74 @@ fn every_recorded_case_matches_alembic_through_the_cli() {
         vectors.cases.len()
     );
 }
+
+/// `show -1`, `show -2` and `show -3` on every recorded graph, typed as users type them (no `--`),
+/// against real alembic's `show` on the same project: the same revisions (one per head, repeats
+/// kept), or both refuse.
+#[test]
+fn show_minus_n_matches_alembic_without_a_double_dash() {
+    let vectors = vectors::load();
+    let root = tempfile::tempdir().unwrap();
+    let idents = ["-1", "-2", "-3"];
+    let mut failures = Vec::new();
+    let mut answered = 0;
+    for (name, rows) in &vectors.graphs {
+        let dir = root.path().join(name);
+        write_graph(&dir, rows);
+        let argvs: Vec<Vec<String>> = idents
+            .iter()
+            .map(|i| vec!["show".to_owned(), (*i).to_owned()])
+            .collect();
+        let runs = common::alembic_batch(&dir, &argvs);
+        for (ident, run) in idents.iter().zip(runs) {
+            // alembic prints one `Rev: <id> …` block per revision it resolves.
+            let theirs = (run.code == 0).then(|| {
+                let mut ids: Vec<String> = run
+                    .stdout
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("Rev: "))
+                    .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+                    .collect();
+                ids.sort();
+                Value::from(ids)
+            });
+            let (code, value, stderr) = run_plain(&dir, &["--json", "show", ident]);
+            let ours = (code == 0).then(|| sorted_ids(&value, |_| true));
+            if theirs.is_some() {
+                answered += 1;
+            }
+            let refused_alike = theirs.is_none() && code == 2 && !stderr.is_empty();
+            if !(refused_alike || ours == theirs) {
+                failures.push(format!(
+                    "{name} show {ident}: alembic {theirs:?} (exit {}), ours {ours:?} (exit {code}): {}",
+                    run.code,
+                    stderr.trim()
+                ));
+            }
+        }
+    }
+    for failure in failures.iter().take(30) {
+        eprintln!("{failure}");
+    }
+    assert!(failures.is_empty(), "{} cases differ", failures.len());
+    assert!(
+        answered > 20,
+        "only {answered} answers: the cases test little"
+    );
+}
+
+/// Runs the binary in `dir` with ARGS exactly as given (no `--` inserted).
+fn run_plain(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = common::bin()
+        .current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("ALEMBIC_CONFIG")
+        .output()
+        .expect("run alembic-tui");
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -1191,17 +1191,24 @@ fn a_changed_project_module_is_rendered_again_not_served_from_the_cache() {
     let url = pg::fresh_db("importkey");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
     std::fs::write(sb.dir.path().join("myconst.py"), "TABLE = 'alpha'\n").unwrap();
-    let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+    // Run from the project's directory, as alembic finds `myconst` there (its cwd on sys.path).
+    let run = |args: &[&str]| {
+        sb.cmd(&url, args)
+            .current_dir(sb.dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["upgrade", "heads", "--sql"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("CREATE TABLE alpha"));
     std::fs::write(sb.dir.path().join("myconst.py"), "TABLE = 'beta'\n").unwrap();
-    let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+    let out = run(&["upgrade", "heads", "--sql"]);
     let preview = String::from_utf8_lossy(&out.stdout);
     assert!(
         preview.contains("CREATE TABLE beta"),
         "stale SQL shown: {preview}"
     );
-    let out = sb.run(&url, &["upgrade", "heads", "--yes"]);
+    let out = run(&["upgrade", "heads", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(table_exists(&url, "beta") && !table_exists(&url, "alpha"));
 }

@@ -116,7 +116,10 @@ fn package_script_locations_resolve_through_prepend_sys_path() {
 
 #[test]
 fn the_cli_reports_unreadable_files_and_still_answers() {
+    // Run where alembic would run for this ini: its `prepend_sys_path = .` (where the imported
+    // labels live) is taken from the current directory.
     let out = common::bin()
+        .current_dir(fixture("styles"))
         .arg("-c")
         .arg(fixture("styles").join("alembic.ini"))
         .arg("heads")
