@@ -49,6 +49,8 @@ pub enum Action {
     Copy,
     /// `w` in a report window: save it as text and JSON.
     SaveReport,
+    /// `1`–`4`: focus the graph, detail, pending or log pane directly.
+    FocusPane(crate::tui::app::Pane),
     /// `J`: the journal of this database (again in the window: only the selected revision).
     Journal,
     /// `u` / `d`: one step up or down.

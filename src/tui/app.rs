@@ -562,6 +562,20 @@ impl App {
                 }
             }
             Action::Journal => effects.push(Effect::ReadJournal { revision: None }),
+            Action::FocusPane(pane) => {
+                let areas = self.areas();
+                let shown = match pane {
+                    Pane::Graph | Pane::Detail => true,
+                    Pane::Pending => areas.pending.is_some(),
+                    Pane::Log => areas.log.is_some(),
+                };
+                if shown {
+                    self.focus = pane;
+                } else {
+                    self.note =
+                        Some("that pane is not on screen (the terminal is too small)".to_owned());
+                }
+            }
             Action::Copy => {
                 if let Some((what, text)) = self.copyable() {
                     self.note = Some(format!("copied {what} ({} bytes)", text.len()));

@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{
 };
 
 use crate::tui::action::Action;
-use crate::tui::app::{App, Overlay};
+use crate::tui::app::{App, Overlay, Pane};
 
 /// Rows the mouse wheel scrolls per notch.
 const WHEEL_ROWS: i64 = 3;
@@ -39,6 +39,7 @@ pub const HELP: &[(&str, &[Binding])] = &[
             b("p", "the next pending step (what `u` would run first)"),
             b("H", "a head (each press: the next head)"),
             b("Tab  Shift-Tab", "next / previous pane"),
+            b("1 2 3 4", "the graph, detail, pending or log pane"),
             b(
                 "← →  h l",
                 "previous / next detail tab (upgrade, downgrade, sql)",
@@ -252,6 +253,10 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('x') => Action::DriftCheck,
         KeyCode::Char('v') => Action::VerifySelected,
         KeyCode::Char('y') => Action::Confirm,
+        KeyCode::Char('1') => Action::FocusPane(Pane::Graph),
+        KeyCode::Char('2') => Action::FocusPane(Pane::Detail),
+        KeyCode::Char('3') => Action::FocusPane(Pane::Pending),
+        KeyCode::Char('4') => Action::FocusPane(Pane::Log),
         KeyCode::Char('Y') => Action::Copy,
         KeyCode::Char('J') => Action::Journal,
         KeyCode::Char('w') => Action::SaveReport,

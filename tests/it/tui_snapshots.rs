@@ -942,3 +942,22 @@ fn j_opens_the_journal_of_this_database_newest_first() {
         .iter()
         .any(|e| matches!(e, Effect::ReadJournal { revision: Some(_) })));
 }
+
+#[test]
+fn digits_focus_a_pane_and_the_bar_shows_its_keys() {
+    use alembic_tui::tui::app::Pane;
+    let mut h = Harness::new(190, 40);
+    h.db_at(&[]);
+    assert!(h.screen().contains("u d step"), "{}", h.screen());
+    h.keys("2");
+    assert_eq!(h.app.focus, Pane::Detail);
+    assert!(
+        h.screen().contains("← → tab · ↑ ↓ scroll · Y copy"),
+        "{}",
+        h.screen()
+    );
+    h.keys("3");
+    assert_eq!(h.app.focus, Pane::Pending);
+    h.keys("1");
+    assert_eq!(h.app.focus, Pane::Graph);
+}

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::tui::app::{short, App, DbState};
+use crate::tui::app::{short, App, DbState, Pane};
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -21,12 +21,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    let hint = " ? help  q quit ";
-    let [left, right] = Layout::horizontal([
-        Constraint::Min(10),
-        Constraint::Length(hint.chars().count() as u16),
-    ])
-    .areas::<2>(area);
     let (text, style) = match (&app.note, progress(app), danger(app)) {
         (Some(note), _, _) => (format!(" {note}"), theme.status),
         (None, Some(progress), _) => (progress, theme.status),
@@ -39,8 +33,33 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         (None, None, None) => (summary(app), theme.status),
     };
+    // The state comes first; the focused pane's keys only where the state leaves room for them.
+    let keys = keys_hint(app);
+    let room = usize::from(area.width).saturating_sub(text.chars().count());
+    let hint = if keys.chars().count() <= room {
+        keys
+    } else {
+        SHORT_HINT
+    };
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(hint.chars().count() as u16),
+    ])
+    .areas::<2>(area);
     frame.render_widget(Paragraph::new(text).style(style), left);
     frame.render_widget(Paragraph::new(hint).style(theme.status), right);
+}
+
+const SHORT_HINT: &str = " ? help  q quit ";
+
+/// The focused pane's keys, lazygit-style, so the bar teaches what the pane under the cursor does.
+fn keys_hint(app: &App) -> &'static str {
+    match app.focus {
+        Pane::Graph => " u d step · U D to it · / find · c p H jump · ? help  q quit ",
+        Pane::Detail => " ← → tab · ↑ ↓ scroll · Y copy · ? help  q quit ",
+        Pane::Pending => " ↑ ↓ scroll · u step · ? help  q quit ",
+        Pane::Log => " ↑ ↓ scroll · ? help  q quit ",
+    }
 }
 
 /// What makes the database's state untrustworthy: version-table rows no revision file defines,
