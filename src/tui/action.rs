@@ -19,6 +19,11 @@ pub enum Action {
     JumpPending,
     /// `H`: to a head (the next one on each press).
     JumpHead,
+    /// `f`: only the path from the database to the heads (again: every revision).
+    FilterPath,
+    /// `b`: only the selected revision's branch, its ancestors and descendants (again: every
+    /// revision).
+    FilterBranch,
     /// Cycle the focused pane.
     FocusNext,
     FocusPrev,

@@ -17,7 +17,7 @@ use crate::tui::action::Action;
 use crate::tui::event::{BodyKey, DbReport, Loaded, Part, SqlReport, WorkerEvent};
 use crate::tui::highlight::Lang;
 use crate::tui::layout::{self, Areas};
-use crate::tui::model::{DbView, Model};
+use crate::tui::model::{DbView, Filter, Model};
 use crate::tui::popups::confirm::{Answer, Confirm};
 use crate::tui::popups::prompt::{self, Prompt, Purpose};
 use crate::tui::stepping::{self, Outcome, Progress};
@@ -225,6 +225,8 @@ pub struct App {
     pub selected: usize,
     /// First graph row on screen: only rows from here to the pane's height are drawn.
     pub graph_offset: usize,
+    /// Which revisions the graph shows (`f`); `model` holds only those.
+    pub filter: Filter,
     pub focus: Pane,
     pub tab: Part,
     pub detail_scroll: usize,
@@ -287,6 +289,7 @@ impl App {
             view_known: false,
             selected: 0,
             graph_offset: 0,
+            filter: Filter::All,
             focus: Pane::Graph,
             tab: Part::Upgrade,
             detail_scroll: 0,
@@ -496,6 +499,13 @@ impl App {
                 let heads: Vec<String> =
                     self.ws.map.heads().into_iter().map(str::to_owned).collect();
                 self.jump_among(&heads, "no heads", effects)
+            }
+            Action::FilterPath => self.toggle_filter(Filter::Path, effects),
+            Action::FilterBranch => {
+                if let Some(row) = self.model.rows.get(self.selected) {
+                    let branch = Filter::Lineage(row.id.clone());
+                    self.toggle_filter(branch, effects);
+                }
             }
             Action::FocusNext => self.cycle_focus(true),
             Action::FocusPrev => self.cycle_focus(false),
@@ -1322,7 +1332,14 @@ impl App {
                     self.forget_sql();
                 }
                 let first_read = !self.view_known;
-                self.view = DbView::new(&self.ws, &self.model, rows);
+                if self.filter == Filter::Path {
+                    // The path starts at the rows that just changed.
+                    if let Some(why) = self.rebuild_model(Some(rows), effects) {
+                        self.note = Some(format!("filter off: {why}"));
+                    }
+                } else {
+                    self.view = DbView::new(&self.ws, &self.model, rows);
+                }
                 // The console opens on the database's revision (when the user has not moved yet).
                 if first_read && self.selected == 0 {
                     if let Some(row) = self
@@ -1512,12 +1529,9 @@ impl App {
 
     /// A freshly loaded project: keep the selected revision when it still exists.
     fn replace_workspace(&mut self, ws: Arc<Workspace>, effects: &mut Vec<Effect>) {
-        let selected_id = self.model.rows.get(self.selected).map(|r| r.id.clone());
         self.ws = ws;
         self.generation += 1;
         self.sql_generation += 1;
-        self.model = Model::build(&self.ws);
-        self.search_matches.clear();
         self.findings.clear();
         effects.push(Effect::Lint {
             ws: Loaded(self.ws.clone()),
@@ -1525,18 +1539,72 @@ impl App {
         self.bodies.clear();
         self.requested.clear();
         self.sql.clear();
+        let rows = self.view_known.then(|| std::mem::take(&mut self.view.rows));
+        let filter_off = self.rebuild_model(rows, effects);
+        let loaded = format!("{} revisions loaded", self.ws.map.len());
+        self.note = Some(match filter_off {
+            Some(why) => format!("{loaded}; filter off: {why}"),
+            None => loaded,
+        });
+    }
+
+    /// Lays the graph out again for the filter and the version table's `rows` (`None`: not
+    /// read), keeping the selected revision when it is still shown (else the database's). A
+    /// filter that no longer applies is switched off; the reason is returned.
+    fn rebuild_model(
+        &mut self,
+        rows: Option<Vec<String>>,
+        effects: &mut Vec<Effect>,
+    ) -> Option<String> {
+        let selected_id = self.model.rows.get(self.selected).map(|r| r.id.clone());
+        let (keep, off) = match self.filter.keep(&self.ws, rows.as_deref()) {
+            Ok(keep) => (keep, None),
+            Err(why) => {
+                self.filter = Filter::All;
+                (None, Some(why))
+            }
+        };
+        self.model = Model::build_only(&self.ws, keep.as_ref());
+        self.search_matches.clear();
+        self.view = match rows {
+            Some(rows) => DbView::new(&self.ws, &self.model, rows),
+            None => DbView::default(),
+        };
+        let db_row = || {
+            self.view
+                .rows
+                .iter()
+                .filter_map(|r| self.model.position(r))
+                .min()
+        };
         self.selected = selected_id
             .and_then(|id| self.model.position(&id))
+            .or_else(db_row)
             .unwrap_or(0);
-        let rows = std::mem::take(&mut self.view.rows);
-        if self.view_known {
-            self.view = DbView::new(&self.ws, &self.model, rows);
-        } else {
-            self.view = DbView::default();
-        }
+        self.graph_offset = self.graph_offset.min(self.selected);
         self.keep_visible();
+        self.detail_scroll = 0;
         self.want_body(effects);
-        self.note = Some(format!("{} revisions loaded", self.model.rows.len()));
+        off
+    }
+
+    /// `f` / `b`: show only `wanted` (the path, or a branch); the same kind again shows every
+    /// revision. A filter that cannot apply says why and leaves every revision shown.
+    fn toggle_filter(&mut self, wanted: Filter, effects: &mut Vec<Effect>) {
+        let same_kind = std::mem::discriminant(&self.filter) == std::mem::discriminant(&wanted);
+        self.filter = if same_kind { Filter::All } else { wanted };
+        let rows = self.view_known.then(|| self.view.rows.clone());
+        let off = self.rebuild_model(rows, effects);
+        let total = self.ws.map.len();
+        self.note = Some(match (off, &self.filter) {
+            (Some(why), _) => format!("no filter: {why}"),
+            (None, Filter::All) => format!("all {total} revisions"),
+            (None, f) => format!(
+                "{}: {} of {total} revisions (again: all)",
+                f.describe(),
+                self.model.rows.len()
+            ),
+        });
     }
 
     fn page(&self) -> usize {
@@ -1606,9 +1674,31 @@ impl App {
         self.want_body(effects);
     }
 
+    /// Version-table rows no revision file defines (once the database has been read): the
+    /// graph draws them above the history, in the danger colour.
+    pub fn unknown_rows(&self) -> Vec<&str> {
+        if !matches!(self.db, DbState::Connected) {
+            return Vec::new();
+        }
+        self.view
+            .rows
+            .iter()
+            .filter(|r| self.ws.map.get(r).is_none())
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// How many revisions the graph pane shows at once (below the unknown rows).
+    pub fn graph_rows_height(&self) -> usize {
+        let unknown = self.unknown_rows().len();
+        layout::inner_height(self.areas().graph)
+            .saturating_sub(unknown)
+            .max(1)
+    }
+
     /// Keeps the selected row inside the graph pane.
     fn keep_visible(&mut self) {
-        let height = layout::inner_height(self.areas().graph).max(1);
+        let height = self.graph_rows_height();
         if self.selected < self.graph_offset {
             self.graph_offset = self.selected;
         } else if self.selected >= self.graph_offset + height {
@@ -1678,7 +1768,7 @@ impl App {
         let areas = self.areas();
         if layout::contains(areas.graph, x, y) {
             // The wheel scrolls the view; the selection follows only when it would leave it.
-            let height = layout::inner_height(areas.graph).max(1);
+            let height = self.graph_rows_height();
             let max = self.model.rows.len().saturating_sub(height);
             self.graph_offset = add(self.graph_offset, delta, max);
             let last_visible = self.graph_offset + height - 1;
@@ -1703,9 +1793,10 @@ impl App {
         let areas = self.areas();
         if layout::contains(areas.graph, x, y) {
             self.focus = Pane::Graph;
-            // Row 0 of the pane is its top border.
-            if y > areas.graph.y && y < areas.graph.y + areas.graph.height - 1 {
-                let row = self.graph_offset + (y - areas.graph.y - 1) as usize;
+            // Row 0 of the pane is its top border, then the unknown version-table rows.
+            let first = areas.graph.y as usize + 1 + self.unknown_rows().len();
+            if (y as usize) >= first && y < areas.graph.y + areas.graph.height - 1 {
+                let row = self.graph_offset + (y as usize - first);
                 if row < self.model.rows.len() {
                     self.select(row, effects);
                 }

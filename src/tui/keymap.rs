@@ -75,7 +75,18 @@ pub const HELP: &[(&str, &[Binding])] = &[
     (
         "find",
         &[
-            b("/", "search revisions by id, branch label or message"),
+            b(
+                "/",
+                "search revisions by id, branch label, message or upgrade/downgrade body",
+            ),
+            b(
+                "f",
+                "only the path from the database to the heads (f again: all revisions)",
+            ),
+            b(
+                "b",
+                "only the selected revision's branch: its ancestors and descendants (b again: all)",
+            ),
             b("n N", "next / previous match"),
         ],
     ),
@@ -268,6 +279,8 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::JumpCurrent,
         KeyCode::Char('p') => Action::JumpPending,
         KeyCode::Char('H') => Action::JumpHead,
+        KeyCode::Char('f') => Action::FilterPath,
+        KeyCode::Char('b') => Action::FilterBranch,
         _ => return None,
     })
 }

@@ -61,11 +61,78 @@ pub struct DbView {
     pub plan_error: Option<String>,
 }
 
+/// Which revisions the graph pane shows (`f` cycles through them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Filter {
+    #[default]
+    All,
+    /// The database's rows and the steps `upgrade heads` would run: what a deploy touches.
+    Path,
+    /// One line of history: a revision with its ancestors and descendants (other branches hidden).
+    Lineage(String),
+}
+
+impl Filter {
+    /// The pane title's words for the filter (empty for all revisions).
+    pub fn describe(&self) -> String {
+        match self {
+            Filter::All => String::new(),
+            Filter::Path => "path db → heads".to_owned(),
+            Filter::Lineage(id) => format!("branch of {}", crate::tui::app::short(id)),
+        }
+    }
+
+    /// The revision ids the filter keeps (`None`: every revision), or why it cannot apply.
+    /// `db_rows` are the version table's rows, when they have been read.
+    pub fn keep(
+        &self,
+        ws: &Workspace,
+        db_rows: Option<&[String]>,
+    ) -> Result<Option<HashSet<String>>, String> {
+        match self {
+            Filter::All => Ok(None),
+            Filter::Path => {
+                let rows =
+                    db_rows.ok_or("the path needs the database's version table, not read yet")?;
+                let steps = ws
+                    .map
+                    .plan_upgrade(rows, "heads")
+                    .map_err(|e| format!("no path: cannot plan upgrade heads: {e}"))?;
+                let mut keep: HashSet<String> = rows
+                    .iter()
+                    .filter_map(|r| ws.map.get(r).map(|n| n.id().to_owned()))
+                    .collect();
+                keep.extend(steps.into_iter().map(|s| s.revision));
+                Ok(Some(keep))
+            }
+            Filter::Lineage(id) => {
+                let node = ws
+                    .map
+                    .get(id)
+                    .ok_or_else(|| format!("revision {id} is no longer in the project"))?;
+                let mut keep = ws.map.strict_ancestors_of(&[node.id()]);
+                keep.extend(ws.map.descendants_of(node.id()));
+                keep.insert(node.id().to_owned());
+                Ok(Some(keep))
+            }
+        }
+    }
+}
+
 impl Model {
     /// Lays out every revision of the workspace, newest first.
     pub fn build(ws: &Workspace) -> Model {
+        Model::build_only(ws, None)
+    }
+
+    /// Lays out the revisions in `keep` (all of them for `None`), newest first, in the order and
+    /// lanes the whole history has them; a parent outside `keep` draws no line.
+    pub fn build_only(ws: &Workspace, keep: Option<&HashSet<String>>) -> Model {
         // The whole history never fails for a valid map; an empty one is still a picture.
-        let nodes = ws.map.history(None, None).unwrap_or_default();
+        let mut nodes = ws.map.history(None, None).unwrap_or_default();
+        if let Some(keep) = keep {
+            nodes.retain(|n| keep.contains(n.id()));
+        }
         let index: HashMap<String, usize> = nodes
             .iter()
             .enumerate()

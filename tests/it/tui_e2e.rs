@@ -102,6 +102,24 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Waits until one line of the screen holds every one of `parts`.
+    fn wait_for_line(&self, parts: &[&str]) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let screen = self.screen();
+            if screen.lines().any(|l| parts.iter().all(|p| l.contains(p))) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no line ever held {parts:?}; the screen shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").status();
@@ -138,6 +156,13 @@ fn demo_console(url: &str, extra: &str) -> (tempfile::TempDir, PathBuf, Tmux) {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo"),
         &project,
     );
+    let (data, tmux) = console_on(&project, work.path(), url, extra);
+    (work, data, tmux)
+}
+
+/// The console on the project in `project` (an alembic.ini there), with a profile for `url`
+/// (plus `extra` profile lines) and its files under `work`: (data dir, tmux).
+fn console_on(project: &Path, work: &Path, url: &str, extra: &str) -> (PathBuf, Tmux) {
     let python = common::python();
     let yaml = format!(
         "default_profile: e2e\nprofiles:\n  e2e:\n    url: {}\n    alembic: {}\n    lock_timeout: 5s\n{extra}",
@@ -146,8 +171,8 @@ fn demo_console(url: &str, extra: &str) -> (tempfile::TempDir, PathBuf, Tmux) {
             .unwrap(),
     );
     std::fs::write(project.join("alembic-tui.yaml"), yaml).unwrap();
-    let data: PathBuf = work.path().join("data");
-    let state: PathBuf = work.path().join("state");
+    let data: PathBuf = work.join("data");
+    let state: PathBuf = work.join("state");
     // Nothing from the caller's environment decides where the URL or the files come from.
     let command = format!(
         "env -u DATABASE_URL -u NO_COLOR ALEMBIC_TUI_DATA_DIR={data} ALEMBIC_TUI_STATE_DIR={state} \
@@ -158,7 +183,7 @@ fn demo_console(url: &str, extra: &str) -> (tempfile::TempDir, PathBuf, Tmux) {
         ini = sh_quote(&project.join("alembic.ini").display().to_string()),
     );
     let tmux = Tmux::start(&command, 160, 45);
-    (work, data, tmux)
+    (data, tmux)
 }
 
 #[test]
@@ -348,11 +373,7 @@ fn the_developers_loop_creates_merges_and_stamps_through_real_alembic() {
     }
     // Read again and selected: the merge is the one head, on top.
     tmux.wait_for("revisions 1/13");
-    assert!(
-        tmux.screen().contains("(head) join reporting"),
-        "{}",
-        tmux.screen()
-    );
+    tmux.wait_for_line(&["(head)", "join reporting"]);
     assert_eq!(files(), before + 1);
 
     // A new revision on top of the (now single) head.
@@ -400,4 +421,137 @@ fn the_developers_loop_creates_merges_and_stamps_through_real_alembic() {
     assert_eq!(stamps.len(), 2, "{journal}");
     assert_eq!(stamps[1]["outcome"], "applied");
     assert_eq!(stamps[1]["revision"], "1a0c3e5f7b21");
+}
+
+/// The display row (1-based, as the graph pane's title counts) of `id` in the project at `ini`,
+/// and of the first step `upgrade heads` runs from `id`: the console's own model decides.
+fn rows_of(ini: &Path, id: &str) -> (usize, usize) {
+    use clap::Parser;
+    let args = alembic_tui::cli::Args::parse_from(["alembic-tui", "-c", ini.to_str().unwrap()]);
+    let mut warnings = Vec::new();
+    let dir = ini.parent().unwrap();
+    let ws = alembic_tui::cli::commands::load_workspace(&args, dir, &mut warnings).unwrap();
+    let model = alembic_tui::tui::model::Model::build(&ws);
+    let view = alembic_tui::tui::model::DbView::new(&ws, &model, vec![id.to_owned()]);
+    let next = &view.pending[0].revision;
+    (
+        model.position(id).unwrap() + 1,
+        model.position(next).unwrap() + 1,
+    )
+}
+
+#[test]
+fn a_450_revision_history_opens_on_the_databases_revision_and_jumps() {
+    let url = fresh_db("tui_e2e_big");
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path().join("big");
+    let revs = common::gen::executable_project(450);
+    let opts = common::gen::ProjectOpts {
+        url: url.clone(),
+        ..common::gen::ProjectOpts::default()
+    };
+    common::gen::write_project_with(&project, &revs, &opts).unwrap();
+    // The database stands deep in the history (only its version row matters here).
+    let at = revs[120].id.clone();
+    psql(
+        &url,
+        &format!(
+            "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); \
+             INSERT INTO alembic_version VALUES ('{at}')"
+        ),
+    )
+    .unwrap();
+    let (row, next) = rows_of(&project.join("alembic.ini"), &at);
+    assert!(row > 45, "row {row} would be on the first screen anyway");
+    let (_data, tmux) = console_on(&project, work.path(), &url, "");
+    // It opens with the database's revision selected, scrolled into view.
+    tmux.wait_for(&format!("revisions {row}/450"));
+    tmux.wait_for_line(&[&at, "◄ db"]);
+    // g: the top; c: back to the database; p: the next pending step; H: a head.
+    tmux.send(&["g"]);
+    tmux.wait_for("revisions 1/450");
+    tmux.send(&["c"]);
+    tmux.wait_for(&format!("revisions {row}/450"));
+    tmux.send(&["p"]);
+    tmux.wait_for(&format!("revisions {next}/450"));
+    tmux.send(&["G", "H"]);
+    let screen = tmux.wait_for("(head)");
+    assert!(
+        !screen.contains("revisions 450/450"),
+        "H stayed at the bottom:\n{screen}"
+    );
+    // f: only the path from the database to the heads; the database's row is still there.
+    tmux.send(&["f"]);
+    let screen = tmux.wait_for("path db → heads");
+    assert!(screen.contains("of 450 revisions"), "{screen}");
+    tmux.send(&["c"]);
+    tmux.wait_for_line(&[&at, "◄ db"]);
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
+}
+
+/// The menu's lines as the screen shows them: ` 1 towards …`.
+fn menu_line(screen: &str, digit: usize) -> &str {
+    let key = format!(" {digit} towards ");
+    screen
+        .lines()
+        .find(|l| l.contains(&key))
+        .unwrap_or_else(|| panic!("no menu line {digit}:\n{screen}"))
+}
+
+#[test]
+fn the_branch_menu_keeps_its_digits_over_three_steps() {
+    let url = fresh_db("tui_e2e_menu");
+    let (work, _data, tmux) = demo_console(&url, "");
+    tmux.wait_for("at base · 12 pending");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
+    drop(tmux);
+    // At the branch point, through real alembic.
+    let project = work.path().join("demo");
+    common::alembic_online(&project, &url, &["upgrade", "3c8e5a71b9d4"]);
+    let (_data, tmux) = console_on(&project, work.path(), &url, "");
+    tmux.wait_for_line(&["3c8e5a71b9d4", "◄ db"]);
+    // Three steps, each from the menu: 1 is always the main line, 2 always reporting.
+    let mut rows = version_rows(&url);
+    for (step, pick) in [(1, "1"), (2, "2"), (3, "2")] {
+        tmux.send(&["u"]);
+        let screen = tmux.wait_for(" 2 towards ");
+        assert!(
+            menu_line(&screen, 1).contains("towards c2f7be3a0426"),
+            "step {step}:\n{screen}"
+        );
+        assert!(
+            menu_line(&screen, 2).contains("towards b1e6ad2f9315 (reporting)"),
+            "step {step}:\n{screen}"
+        );
+        tmux.send(&[pick]);
+        tmux.wait_for("exact SQL: the statements below run as shown");
+        tmux.send(&["y"]);
+        let deadline = Instant::now() + PATIENCE;
+        let before = rows.clone();
+        while rows == before {
+            assert!(
+                Instant::now() < deadline,
+                "step {step} never ran:\n{}",
+                tmux.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+            rows = version_rows(&url);
+        }
+        // The console has read the new rows before the next step is asked for.
+        for row in &rows {
+            tmux.wait_for_line(&[row, "◄ db"]);
+        }
+    }
+    // Main line one step up, reporting at its head.
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.contains(&"b1e6ad2f9315".to_owned()), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r == "4d9f6b82cae5" || r == "6f1b8da4ec07"),
+        "{rows:?}"
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXITED 0");
 }

@@ -21,6 +21,7 @@ use alembic_tui::tui::action::Action;
 use alembic_tui::tui::app::{App, Effect, Overlay, Pane, Target};
 use alembic_tui::tui::event::{DbReport, Part, SqlReport, WorkerEvent};
 use alembic_tui::tui::highlight::Highlighter;
+use alembic_tui::tui::model::Filter;
 use alembic_tui::tui::popups::confirm::Button;
 use alembic_tui::tui::theme::Theme;
 use alembic_tui::tui::views;
@@ -245,7 +246,7 @@ fn detail_tabs() {
 #[test]
 fn help_overlay_lists_every_key() {
     // Tall enough for the whole help, glyph legend included.
-    let mut h = Harness::new(120, 60);
+    let mut h = Harness::new(120, 64);
     h.db_at(&[AT_MERGE]).keys("?");
     let screen = h.screen();
     for (_, bindings) in alembic_tui::tui::keymap::HELP {
@@ -785,6 +786,104 @@ fn a_version_row_no_file_defines_is_a_danger_state_never_up_to_date() {
         "{screen}"
     );
     assert!(!screen.contains("up to date"), "{screen}");
+    // The row is also where the graph starts, above the history, and clicks still land on the
+    // revision drawn under the pointer.
+    assert!(
+        screen.contains("✗ feedc0ffee99 ◄ db  no revision file defines it"),
+        "{screen}"
+    );
+    let graph = h.app.areas().graph;
+    h.act(Action::Click {
+        x: graph.x + 4,
+        y: graph.y + 2,
+    });
+    assert_eq!(h.app.selected, h.app.graph_offset, "{}", h.screen());
+    h.act(Action::Click {
+        x: graph.x + 4,
+        y: graph.y + 1,
+    });
+    assert_eq!(
+        h.app.selected, h.app.graph_offset,
+        "the unknown row is not a revision"
+    );
+}
+
+fn select(h: &mut Harness, id: &str) {
+    let at = h.app.model.position(id).unwrap();
+    let mut effects = Vec::new();
+    h.app.select(at, &mut effects);
+    h.settle(effects);
+}
+
+fn shown_ids(h: &Harness) -> Vec<&str> {
+    let mut ids: Vec<&str> = h.app.model.rows.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn f_filters_to_the_path_from_the_database_then_to_one_branch() {
+    let mut h = Harness::new(140, 40);
+    // On the diamond's left side: the right side, the merge, the tip and the reporting branch
+    // are what `upgrade heads` runs.
+    h.db_at(&["5e0a7c93dbf6"]);
+    h.keys("f");
+    assert_eq!(
+        shown_ids(&h),
+        [
+            "5e0a7c93dbf6",
+            "6f1b8da4ec07",
+            "7a2c9eb5fd18",
+            "8b3dafc60e29",
+            "9c4eb0d71f3a",
+            "a0d5fc1e8204",
+            "b1e6ad2f9315",
+            "c2f7be3a0426"
+        ]
+    );
+    let screen = h.screen();
+    assert!(screen.contains("path db → heads"), "{screen}");
+    assert!(!screen.contains("1a0c3e5f7b21"), "{screen}");
+    insta::assert_snapshot!("filter_path_db_to_heads", screen);
+    // The path follows the database.
+    h.db_at(&["c2f7be3a0426", "b1e6ad2f9315"]);
+    assert_eq!(shown_ids(&h), ["b1e6ad2f9315", "c2f7be3a0426"]);
+    // `f` again: every revision.
+    h.keys("f");
+    assert_eq!(h.app.filter, Filter::All);
+    assert_eq!(h.app.model.rows.len(), h.app.ws.map.len());
+    // `b`: one branch, the selected revision's ancestors and descendants; the merge's other
+    // parent and the reporting branch are hidden.
+    select(&mut h, "6f1b8da4ec07");
+    h.keys("b");
+    assert_eq!(
+        shown_ids(&h),
+        [
+            "1a0c3e5f7b21",
+            "2b7d4f60a8c3",
+            "3c8e5a71b9d4",
+            "6f1b8da4ec07",
+            "7a2c9eb5fd18",
+            "8b3dafc60e29",
+            "9c4eb0d71f3a",
+            "c2f7be3a0426"
+        ]
+    );
+    assert_eq!(h.selected_id(), "6f1b8da4ec07");
+    assert!(h.screen().contains("branch of 6f1b8da4ec07"));
+    // From the path, `b` narrows to the branch of the path's selected row.
+    h.keys("f");
+    select(&mut h, "b1e6ad2f9315");
+    h.keys("b");
+    assert_eq!(shown_ids(&h), ["a0d5fc1e8204", "b1e6ad2f9315"]);
+    h.keys("b");
+    assert_eq!(h.app.filter, Filter::All);
+    // Without the version table there is no path to show; the note says so.
+    let mut fresh = Harness::new(140, 40);
+    fresh.keys("f");
+    assert_eq!(fresh.app.filter, Filter::All);
+    let note = fresh.app.note.clone().unwrap_or_default();
+    assert!(note.contains("version table"), "{note}");
 }
 
 #[test]

@@ -12,24 +12,40 @@ use crate::tui::model::{RevState, Row};
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
 
+/// Branch labels a graph row names before counting the rest.
+const SHOWN_LABELS: usize = 2;
+
 /// Draws the visible slice of the graph.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let height = inner_height(area);
+    let unknown = app.unknown_rows();
+    let height = inner_height(area).saturating_sub(unknown.len()).max(1);
     let total = app.model.rows.len();
-    let title = if total == 0 {
+    let mut title = if total == 0 {
         "revisions".to_owned()
     } else {
         format!("revisions {}/{}", app.selected + 1, total)
     };
+    if app.filter != crate::tui::model::Filter::All {
+        title.push_str(&format!(" · {}", app.filter.describe()));
+    }
     let block = widgets::pane(
         widgets::title(title, theme),
         app.focus == Pane::Graph,
         theme,
     );
     let end = (app.graph_offset + height).min(total);
-    let lines: Vec<Line> = (app.graph_offset..end)
-        .map(|i| row_line(app, i, theme))
+    // A row no file defines is where the database stands, so it leads the pane.
+    let mut lines: Vec<Line> = unknown
+        .iter()
+        .map(|id| {
+            Line::from(vec![
+                Span::styled("✗ ", theme.danger),
+                Span::styled(id.to_string(), theme.danger),
+                Span::styled(" ◄ db  no revision file defines it", theme.danger),
+            ])
+        })
         .collect();
+    lines.extend((app.graph_offset..end).map(|i| row_line(app, i, theme)));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
@@ -71,8 +87,10 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
         id_style
     };
     spans.push(Span::styled(short(&row.id), id_style));
-    for label in &row.labels {
-        spans.push(Span::styled(format!(" ({label})"), theme.label));
+    // What a row is (the database's, a head, dangerous, verified) comes before its labels and
+    // message, so neither a narrow pane nor a pile of inherited labels can cut it off.
+    if state == RevState::Current {
+        spans.push(Span::styled(" ◄ db", theme.current));
     }
     if row.head {
         spans.push(Span::styled(" (head)", theme.head));
@@ -88,9 +106,14 @@ fn row_line<'a>(app: &'a App, i: usize, theme: &Theme) -> Line<'a> {
         Some(_) => spans.push(Span::styled(" ✗", theme.danger)),
         None => {}
     }
-    // Before the message, so a narrow pane never cuts it off.
-    if state == RevState::Current {
-        spans.push(Span::styled(" ◄ db", theme.current));
+    // Labels are inherited by every revision above: a long-lived history carries dozens, so
+    // the row names a few and counts the rest (the detail pane lists them all).
+    for label in row.labels.iter().take(SHOWN_LABELS) {
+        spans.push(Span::styled(format!(" ({label})"), theme.label));
+    }
+    if row.labels.len() > SHOWN_LABELS {
+        let more = row.labels.len() - SHOWN_LABELS;
+        spans.push(Span::styled(format!(" (+{more})"), theme.label));
     }
     spans.push(Span::raw(" "));
     let message_style = match state {

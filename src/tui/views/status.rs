@@ -55,7 +55,7 @@ const SHORT_HINT: &str = " ? help  q quit ";
 /// The focused pane's keys, lazygit-style, so the bar teaches what the pane under the cursor does.
 fn keys_hint(app: &App) -> &'static str {
     match app.focus {
-        Pane::Graph => " u d step · U D to it · / find · c p H jump · ? help  q quit ",
+        Pane::Graph => " u d step · U D to it · / find · c p H jump · f b filter · ? help  q quit ",
         Pane::Detail => " ← → tab · ↑ ↓ scroll · Y copy · ? help  q quit ",
         Pane::Pending => " ↑ ↓ scroll · u step · ? help  q quit ",
         Pane::Log => " ↑ ↓ scroll · ? help  q quit ",
@@ -68,13 +68,7 @@ pub fn danger(app: &App) -> Option<String> {
     if !matches!(app.db, DbState::Connected) {
         return None;
     }
-    let unknown: Vec<&str> = app
-        .view
-        .rows
-        .iter()
-        .filter(|r| app.ws.map.get(r).is_none())
-        .map(String::as_str)
-        .collect();
+    let unknown = app.unknown_rows();
     if !unknown.is_empty() {
         return Some(format!(
             "UNKNOWN revision {} in the version table: no revision file defines it",
