@@ -27,6 +27,8 @@ pub enum Action {
     /// Cycle the focused pane.
     FocusNext,
     FocusPrev,
+    /// `<` / `>`: scroll the detail pane's code sideways by columns (negative: left).
+    Sideways(i64),
     /// Previous / next detail tab.
     TabLeft,
     TabRight,

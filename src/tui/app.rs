@@ -230,6 +230,8 @@ pub struct App {
     pub focus: Pane,
     pub tab: Part,
     pub detail_scroll: usize,
+    /// Columns the detail pane's code is scrolled sideways (`<` `>`); 0 after a new selection.
+    pub detail_hscroll: usize,
     pub pending_scroll: usize,
     pub log_scroll: usize,
     /// The search being typed, when the prompt is open.
@@ -293,6 +295,7 @@ impl App {
             focus: Pane::Graph,
             tab: Part::Upgrade,
             detail_scroll: 0,
+            detail_hscroll: 0,
             pending_scroll: 0,
             log_scroll: 0,
             search: None,
@@ -500,6 +503,7 @@ impl App {
                     self.ws.map.heads().into_iter().map(str::to_owned).collect();
                 self.jump_among(&heads, "no heads", effects)
             }
+            Action::Sideways(d) => self.detail_hscroll = add(self.detail_hscroll, d, 4096),
             Action::FilterPath => self.toggle_filter(Filter::Path, effects),
             Action::FilterBranch => {
                 if let Some(row) = self.model.rows.get(self.selected) {
@@ -1669,6 +1673,7 @@ impl App {
         if row != self.selected {
             self.selected = row;
             self.detail_scroll = 0;
+            self.detail_hscroll = 0;
         }
         self.keep_visible();
         self.want_body(effects);
@@ -1731,6 +1736,7 @@ impl App {
         let n = Part::ALL.len() as i64;
         self.tab = Part::ALL[(at + delta).rem_euclid(n) as usize];
         self.detail_scroll = 0;
+        self.detail_hscroll = 0;
         self.want_body(effects);
     }
 

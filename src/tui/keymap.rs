@@ -11,6 +11,9 @@ use crate::tui::app::{App, Overlay, Pane};
 /// Rows the mouse wheel scrolls per notch.
 const WHEEL_ROWS: i64 = 3;
 
+/// Columns `<` and `>` scroll the detail pane's code sideways.
+const SIDEWAYS_COLUMNS: i64 = 8;
+
 /// One line of the help overlay: keys, then what they do.
 pub struct Binding {
     pub keys: &'static str,
@@ -44,6 +47,7 @@ pub const HELP: &[(&str, &[Binding])] = &[
                 "← →  h l",
                 "previous / next detail tab (upgrade, downgrade, sql)",
             ),
+            b("< >", "scroll the detail pane's code and SQL sideways"),
             b(
                 "mouse wheel, click",
                 "scroll the pane under the pointer, select a revision",
@@ -279,6 +283,8 @@ fn map_key(app: &App, key: &KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::JumpCurrent,
         KeyCode::Char('p') => Action::JumpPending,
         KeyCode::Char('H') => Action::JumpHead,
+        KeyCode::Char('<') => Action::Sideways(-SIDEWAYS_COLUMNS),
+        KeyCode::Char('>') => Action::Sideways(SIDEWAYS_COLUMNS),
         KeyCode::Char('f') => Action::FilterPath,
         KeyCode::Char('b') => Action::FilterBranch,
         _ => return None,

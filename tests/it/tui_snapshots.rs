@@ -1051,7 +1051,8 @@ fn digits_focus_a_pane_and_the_bar_shows_its_keys() {
     h.keys("2");
     assert_eq!(h.app.focus, Pane::Detail);
     assert!(
-        h.screen().contains("← → tab · ↑ ↓ scroll · Y copy"),
+        h.screen()
+            .contains("← → tab · ↑ ↓ scroll · < > sideways · Y copy"),
         "{}",
         h.screen()
     );
@@ -1059,4 +1060,51 @@ fn digits_focus_a_pane_and_the_bar_shows_its_keys() {
     assert_eq!(h.app.focus, Pane::Pending);
     h.keys("1");
     assert_eq!(h.app.focus, Pane::Graph);
+}
+
+#[test]
+fn long_detail_lines_wrap_under_their_value_and_code_scrolls_sideways() {
+    let mut h = Harness::new(100, 60);
+    h.db_at(&[AT_MERGE]);
+    select(&mut h, "c2f7be3a0426");
+    let screen = h.screen();
+    // Every finding's message is on screen to its last word (wrapped, not cut at the border).
+    let revision = h.app.model.rows[h.app.selected].revision;
+    let messages: Vec<String> = h
+        .app
+        .findings_of(revision)
+        .map(|f| f.message.clone())
+        .collect();
+    assert!(!messages.is_empty());
+    let flat: String = screen
+        .lines()
+        .map(|l| l.split('│').nth(1).unwrap_or("").trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for m in &messages {
+        let last = m.split_whitespace().last().unwrap();
+        assert!(
+            flat.contains(last),
+            "{last:?} of {m:?} is not shown:\n{screen}"
+        );
+    }
+    // Continuation lines start under the value, past the label column.
+    let hanging = |l: &str| {
+        l.split('│').nth(1).is_some_and(|cell| {
+            cell.starts_with("          ") && !cell[10..].starts_with([' ', '!', '·', '⚠'])
+        })
+    };
+    assert!(screen.lines().any(hanging), "{screen}");
+    insta::assert_snapshot!("detail_wrapped_findings", screen);
+    // `>` scrolls the code (not its line numbers) sideways; `<` back.
+    assert!(screen.contains("18 │ def upgrade() -> None:"), "{screen}");
+    h.keys(">");
+    let screen = h.screen();
+    assert!(screen.contains("18 │ ade() -> None:"), "{screen}");
+    assert!(screen.contains("◂ from column 9 (< >)"), "{screen}");
+    h.keys("<");
+    assert!(h.screen().contains("18 │ def upgrade() -> None:"));
+    // A new selection starts at column 1.
+    h.keys(">").keys("j");
+    assert_eq!(h.app.detail_hscroll, 0);
 }

@@ -32,9 +32,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let header = header_lines(app, theme);
-    // The header never takes more than half the pane: the body is what people scroll.
+    // Long values (findings, paths, parents of a merge) wrap under their value.
+    let header: Vec<Line> = header_lines(app, theme)
+        .iter()
+        .flat_map(|l| widgets::wrap::hang(l, KEY_WIDTH, inner.width as usize))
+        .collect();
+    // The header never takes more than half the pane: the body is what people scroll. What
+    // does not fit is counted on its last line.
+    let mut header = header;
     let header_height = (header.len() as u16).min(inner.height / 2);
+    if header.len() > header_height as usize && header_height > 0 {
+        let cut = header_height as usize - 1;
+        let more = header.len() - cut;
+        header.truncate(cut);
+        header.push(Line::styled(
+            format!(
+                "{:KEY_WIDTH$}… {more} more lines · alembic-tui lint {}",
+                "",
+                short(&row.id)
+            ),
+            theme.dim,
+        ));
+    }
     let [head, tabs, body] = Layout::vertical([
         Constraint::Length(header_height),
         Constraint::Length(1),
@@ -112,7 +131,9 @@ fn header_lines<'a>(app: &'a App, theme: &Theme) -> Vec<Line<'a>> {
             Span::styled(verdict.summary(), style),
         ]));
     }
-    let findings: Vec<_> = app.findings_of(row.revision).collect();
+    let mut findings: Vec<_> = app.findings_of(row.revision).collect();
+    // Worst first: when the header runs out of room, what is cut is advice, not a danger.
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     if findings.is_empty() {
         lines.push(Line::from(vec![
             widgets::key("findings", KEY_WIDTH, theme),
@@ -154,6 +175,12 @@ fn tab_line<'a>(app: &App, theme: &Theme) -> Line<'a> {
         };
         spans.push(name);
     }
+    if app.detail_hscroll > 0 {
+        spans.push(Span::styled(
+            format!("   ◂ from column {} (< >)", app.detail_hscroll + 1),
+            theme.dim,
+        ));
+    }
     Line::from(spans)
 }
 
@@ -186,7 +213,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     &plain
                 }
             };
-            numbered(frame, area, lines, body.def_line, app.detail_scroll, theme);
+            numbered(frame, area, lines, body.def_line, app, theme);
         }
         Part::Sql => {
             let direction = if app.sql_direction_is_up() {
@@ -204,7 +231,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 }
                 Some(SqlState::Ready(plain)) => {
                     let lines = app.bodies.get(&key).unwrap_or(plain);
-                    numbered(frame, area, lines, 1, app.detail_scroll, theme);
+                    numbered(frame, area, lines, 1, app, theme);
                 }
                 Some(SqlState::OnlineOnly { reason }) => {
                     let lines = vec![
@@ -233,32 +260,39 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
 }
 
-/// Lines with a line-number gutter starting at `first`, scrolled by `scroll`.
+/// Lines with a line-number gutter starting at `first`, scrolled down by the detail scroll and,
+/// code only (the gutter stays), sideways by the detail's horizontal scroll (`<` `>`).
 fn numbered(
     frame: &mut Frame,
     area: Rect,
     lines: &[Line<'static>],
     first: usize,
-    scroll: usize,
+    app: &App,
     theme: &Theme,
 ) {
-    let scroll = scroll.min(lines.len().saturating_sub(1));
+    let scroll = app.detail_scroll.min(lines.len().saturating_sub(1));
     let width = (first + lines.len()).to_string().len();
-    let out: Vec<Line> = lines
+    let visible = lines
         .iter()
         .enumerate()
         .skip(scroll)
-        .take(area.height as usize)
-        .map(|(i, line)| {
-            let mut spans = vec![Span::styled(
+        .take(area.height as usize);
+    let gutter: Vec<Line> = visible
+        .clone()
+        .map(|(i, _)| {
+            Line::from(Span::styled(
                 format!("{:>width$} │ ", first + i),
                 theme.line_number,
-            )];
-            spans.extend(line.spans.iter().cloned());
-            Line::from(spans)
+            ))
         })
         .collect();
-    frame.render_widget(Paragraph::new(out), area);
+    let code: Vec<Line> = visible.map(|(_, line)| line.clone()).collect();
+    let gutter_width = (width + 3) as u16;
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(gutter_width), Constraint::Min(0)]).areas::<2>(area);
+    let sideways = app.detail_hscroll.min(u16::MAX as usize) as u16;
+    frame.render_widget(Paragraph::new(gutter), left);
+    frame.render_widget(Paragraph::new(code).scroll((0, sideways)), right);
 }
 
 /// A duration as config writes it: `5s`, `500ms`, `2min`, `0` (disabled).

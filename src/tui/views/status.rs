@@ -56,7 +56,7 @@ const SHORT_HINT: &str = " ? help  q quit ";
 fn keys_hint(app: &App) -> &'static str {
     match app.focus {
         Pane::Graph => " u d step · U D to it · / find · c p H jump · f b filter · ? help  q quit ",
-        Pane::Detail => " ← → tab · ↑ ↓ scroll · Y copy · ? help  q quit ",
+        Pane::Detail => " ← → tab · ↑ ↓ scroll · < > sideways · Y copy · ? help  q quit ",
         Pane::Pending => " ↑ ↓ scroll · u step · ? help  q quit ",
         Pane::Log => " ↑ ↓ scroll · ? help  q quit ",
     }

@@ -6,6 +6,8 @@ use ratatui::widgets::{Block, BorderType, Borders};
 
 use crate::tui::theme::Theme;
 
+pub mod wrap;
+
 /// A bordered pane; the focused one gets the focus colour and a thick border.
 pub fn pane<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
     Block::default()
