@@ -2,6 +2,7 @@
 //! current directory with `-c`, else where the config was found), with what (`-c`/`-n`, the
 //! target URL in `DATABASE_URL`, the profile's `alembic_env`).
 
+use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -88,6 +89,68 @@ impl AlembicCommand {
     /// The command as the user configured it, for messages.
     pub fn text(&self) -> String {
         self.command.join(" ")
+    }
+
+    /// The versions of alembic, SQLAlchemy and Python this command runs, as one line: rendered
+    /// SQL depends on them, so the render cache is keyed by them (a `pip install -U sqlalchemy`
+    /// must not leave the old renderings shown and run). Asked through Python's package
+    /// metadata with the interpreter that runs alembic (before `-m alembic`, or a console
+    /// script's `#!` line): a start of Python that imports neither alembic nor SQLAlchemy.
+    /// Otherwise `alembic --version`, which names alembic's version only.
+    pub fn toolchain(&self) -> String {
+        const PROBE: &str = "import importlib.metadata as m, sys\n\
+            def v(d):\n    try:\n        return m.version(d)\n    except Exception:\n        return '-'\n\
+            print('alembic', v('alembic'), 'sqlalchemy', v('SQLAlchemy'), 'python', sys.version.split()[0])";
+        if let Some(python) = self.interpreter() {
+            let mut cmd = Command::new(&python[0]);
+            cmd.args(&python[1..])
+                .args(["-c", PROBE])
+                .current_dir(&self.ini_dir)
+                .envs(self.env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null());
+            dies_with_us(&mut cmd);
+            if let Ok(out) = cmd.output() {
+                if out.status.success() {
+                    return String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                }
+            }
+        }
+        match check(self) {
+            Ok(version) => version,
+            Err(e) => format!("unknown: {e}"),
+        }
+    }
+
+    /// The interpreter (with its leading arguments) that runs alembic: the words before
+    /// `-m alembic`, or the `#!` line of an `alembic` script given by path or found on PATH.
+    fn interpreter(&self) -> Option<Vec<String>> {
+        if let Some(at) = self
+            .command
+            .windows(2)
+            .position(|w| w[0] == "-m" && w[1] == "alembic")
+        {
+            return (at > 0).then(|| self.command[..at].to_vec());
+        }
+        let [program] = self.command.as_slice() else {
+            return None;
+        };
+        let path = if program.contains('/') {
+            self.ini_dir.join(program)
+        } else {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|d| d.join(program))
+                .find(|p| p.is_file())?
+        };
+        let mut first = String::new();
+        let file = std::fs::File::open(path).ok()?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(file).take(4096), &mut first)
+            .ok()?;
+        let shebang = first.strip_prefix("#!")?.trim();
+        let words: Vec<String> = shebang.split_whitespace().map(str::to_owned).collect();
+        words
+            .first()
+            .is_some_and(|w| w.contains("python"))
+            .then_some(words)
     }
 }
 

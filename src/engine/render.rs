@@ -41,6 +41,10 @@ pub struct Renderer {
     files: HashMap<String, SourceHashes>,
     cache_dir: Option<PathBuf>,
     memory: Mutex<HashMap<String, CachedBody>>,
+    /// The alembic/SQLAlchemy/Python versions the command runs, asked on the first cache lookup
+    /// (not when the renderer is made: the console makes one on its event loop), once per
+    /// renderer: the console makes a new one on every reload, the CLI one per run.
+    toolchain: std::sync::OnceLock<String>,
     /// Parents of each revision through `down_revision` (not depends_on), as alembic's offline
     /// ranges follow them; the workspace's map answers everything else.
     parents: HashMap<String, Option<String>>,
@@ -136,6 +140,7 @@ impl Renderer {
             files,
             cache_dir,
             memory: Mutex::new(HashMap::new()),
+            toolchain: std::sync::OnceLock::new(),
             parents,
             alembic,
         }
@@ -148,9 +153,10 @@ impl Renderer {
 
     fn cache_key(&self, direction: Direction, revision: &str) -> String {
         let file = self.files.get(revision).map_or("", |h| h.inputs.as_str());
+        let toolchain = self.toolchain.get_or_init(|| self.alembic.toolchain());
         sha256_hex(
             format!(
-                "v2|postgresql|{}|{revision}|{file}|{}",
+                "v3|postgresql|{}|{revision}|{file}|{}|{toolchain}",
                 direction_word(direction),
                 self.project_sha256
             )

@@ -1214,6 +1214,92 @@ fn a_changed_project_module_is_rendered_again_not_served_from_the_cache() {
 }
 
 #[test]
+fn a_new_sqlalchemy_is_rendered_again_not_served_from_the_cache() {
+    // The render cache is keyed by the versions of alembic, SQLAlchemy and Python the profile's
+    // command runs: renderings of an older SQLAlchemy are never shown or run after an upgrade.
+    let history = revs(&[(
+        "a1",
+        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+        &["op.drop_table(\"t1\")"],
+    )]);
+    let url = pg::fresh_db("toolchainkey");
+    let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
+    let (ws, settings, resolved) = sb.library(&url);
+    let line =
+        alembic_tui::engine::alembic::AlembicCommand::new(&ws, &settings, &resolved).toolchain();
+    assert!(
+        line.starts_with("alembic 1.")
+            && line.contains(" sqlalchemy 2.")
+            && line.contains(" python 3."),
+        "{line}"
+    );
+    // The venv's `alembic` console script: its `#!` line names the same interpreter.
+    let script = common::python().parent().unwrap().join("alembic");
+    assert!(script.is_file(), "{}", script.display());
+    let profile = alembic_tui::config::ProfileFile {
+        alembic: Some(format!("'{}'", script.display())),
+        ..alembic_tui::config::ProfileFile::default()
+    };
+    let by_script =
+        alembic_tui::config::Settings::from_profile(Some("t"), &profile, "test").unwrap();
+    assert_eq!(
+        alembic_tui::engine::alembic::AlembicCommand::new(&ws, &by_script, &resolved).toolchain(),
+        line
+    );
+    // The same interpreter, but Python's package metadata names another SQLAlchemy version (a
+    // distribution's metadata found first on sys.path), as after `pip install -U sqlalchemy`.
+    let fake = sb.dir.path().join("fake-site");
+    let dist = fake.join("SQLAlchemy-1.0.0.dist-info");
+    std::fs::create_dir_all(&dist).unwrap();
+    let metadata = |version: &str| {
+        std::fs::write(
+            dist.join("METADATA"),
+            format!("Metadata-Version: 2.1\nName: SQLAlchemy\nVersion: {version}\n"),
+        )
+        .unwrap();
+    };
+    metadata("2.0.0");
+    let wrapper = sb.dir.path().join("py");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nPYTHONPATH='{}' exec '{}' \"$@\"\n",
+            fake.display(),
+            common::python().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        sb.dir.path().join("alembic-tui.yaml"),
+        format!(
+            "default_profile: t\nprofiles:\n  t:\n    alembic: \"'{}' -m alembic\"\n",
+            wrapper.display()
+        ),
+    )
+    .unwrap();
+    let cache = sb.data.path().join("render-cache");
+    let entries = || std::fs::read_dir(&cache).map_or(0, |d| d.count());
+    let preview = || {
+        let out = sb.run(&url, &["upgrade", "heads", "--sql"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("CREATE TABLE t1"));
+    };
+    preview();
+    let first = entries();
+    assert!(first >= 1, "nothing cached");
+    preview();
+    assert_eq!(entries(), first, "the same toolchain is a cache hit");
+    metadata("2.9.9");
+    preview();
+    assert!(
+        entries() > first,
+        "a new SQLAlchemy was served the old rendering from the cache"
+    );
+}
+
+#[test]
 fn the_journal_command_shows_what_ran_newest_last() {
     let history = revs(&[
         (
