@@ -218,12 +218,14 @@ fn from_module(
 }
 
 /// Whether `c` may appear in a revision id or branch label: what alembic generates (hex) and
-/// hand-written ids use (`add_users_table`, `2026_02_09_1500`, `v1.2`), plus `@ - + :`, which
-/// alembic itself refuses in ids (the graph then says so in alembic's words). Everything else —
-/// quotes, backslashes, blank space, control characters — could break out of the SQL these
-/// names are quoted into, or drive the terminal they are printed on.
+/// hand-written ids use (`add_users_table`, `2026_02_09_1500`, `v1.2`, `größe_2`: letters and
+/// digits of any script, as alembic accepts them), plus `@ - + :`, which alembic itself refuses
+/// in ids (the graph then says so in alembic's words). Everything else — quotes, backslashes,
+/// blank space, control and format characters (a bidi override reorders what the terminal
+/// shows) — could break out of the SQL these names are quoted into, or mislead or drive the
+/// terminal they are printed on.
 fn is_safe_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+' | ':' | '@')
+    c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '+' | ':' | '@')
 }
 
 /// Refuses a revision id or label that is not safe to quote in SQL or print on a terminal.

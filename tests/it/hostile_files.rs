@@ -186,19 +186,30 @@ fn unsafe_revision_ids_and_labels_are_refused_with_the_file_named() {
             "s_slash.py",
             revision("s\\x", Some("add_users.table_2"), "s", "pass"),
         ),
+        // Letters of any script are letters (alembic accepts them); a bidi override is not.
+        (
+            "u_umlaut.py",
+            revision("größe_2", Some("add_users.table_2"), "umlaut", "pass"),
+        ),
+        (
+            "r_bidi.py",
+            "revision = 'r\u{202e}2b'\ndown_revision = 'add_users.table_2'\n".to_owned(),
+        ),
         ("l_label.py", bad_label),
     ]);
     let out = run(&ini, &["heads"]);
     assert_eq!(exited_normally(&out), 0);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("add_users.table_2"), "{stdout}");
+    // The one head is the umlaut revision, on top of `add_users.table_2`: both accepted.
+    assert!(stdout.contains("größe_2 (head)"), "{stdout}");
     for file in [
         "q_quote.py",
         "w_space.py",
         "e_escape.py",
         "s_slash.py",
         "l_label.py",
+        "r_bidi.py",
     ] {
         assert!(
             stderr
