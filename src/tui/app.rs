@@ -114,6 +114,8 @@ pub struct MenuItem {
 /// What picking a menu item does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Choice {
+    /// Merge the project's heads (`alembic merge`, asking for the message first).
+    MergeHeads,
     /// Show a detail tab of the selected revision.
     ShowTab(Part),
     UpgradeTo(String),
@@ -1262,6 +1264,9 @@ impl App {
                     self.confirm_plan("downgrade one step".to_owned(), plan, effects);
                 }
             }
+            Choice::MergeHeads => {
+                self.overlay = Some(Overlay::Prompt(Prompt::new(Purpose::MergeHeads)))
+            }
             Choice::Nothing(why) => self.note = Some(why.clone()),
         }
     }
@@ -1272,6 +1277,11 @@ impl App {
         };
         let id = row.id.clone();
         let short = short(&id).to_owned();
+        let heads = self.ws.map.heads().len();
+        let merge = (row.head && heads > 1).then(|| MenuItem {
+            label: format!("merge the {heads} heads into one (alembic merge; m)"),
+            choice: Choice::MergeHeads,
+        });
         let items = vec![
             MenuItem {
                 label: format!("upgrade to {short}"),
@@ -1293,7 +1303,10 @@ impl App {
                 label: "show sql".to_owned(),
                 choice: Choice::ShowTab(Part::Sql),
             },
-        ];
+        ]
+        .into_iter()
+        .chain(merge)
+        .collect();
         self.overlay = Some(Overlay::Menu(Menu {
             title: format!("{short} {}", row.message),
             items,

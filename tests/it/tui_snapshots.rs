@@ -1108,3 +1108,29 @@ fn long_detail_lines_wrap_under_their_value_and_code_scrolls_sideways() {
     h.keys(">").keys("j");
     assert_eq!(h.app.detail_hscroll, 0);
 }
+
+#[test]
+fn the_menu_of_a_head_offers_to_merge_the_heads() {
+    let mut h = Harness::new(140, 40);
+    h.db_at(&[AT_MERGE]);
+    select(&mut h, "9c4eb0d71f3a");
+    h.keys("\n");
+    assert!(
+        !menu_labels(&h).iter().any(|l| l.contains("merge")),
+        "a revision that is no head offers no merge"
+    );
+    h.keys("\x1b");
+    select(&mut h, "c2f7be3a0426");
+    h.keys("\n");
+    let labels = menu_labels(&h);
+    let at = labels
+        .iter()
+        .position(|l| l.starts_with("merge the 2 heads into one"))
+        .unwrap_or_else(|| panic!("{labels:?}"));
+    h.keys(&(at + 1).to_string());
+    assert!(
+        matches!(h.app.overlay, Some(Overlay::Prompt(_))),
+        "{:?}",
+        h.app.overlay
+    );
+}
