@@ -1653,6 +1653,12 @@ impl App {
                 self.focus = Pane::Graph;
                 self.select(row, effects);
             }
+            None if !ids.is_empty() && self.filter != Filter::All => {
+                self.note = Some(format!(
+                    "not shown with the filter ({}): f or b again shows every revision",
+                    self.filter.describe()
+                ))
+            }
             None if !none.is_empty() => self.note = Some(none.to_owned()),
             None => {}
         }

@@ -878,6 +878,17 @@ fn f_filters_to_the_path_from_the_database_then_to_one_branch() {
     assert_eq!(shown_ids(&h), ["a0d5fc1e8204", "b1e6ad2f9315"]);
     h.keys("b");
     assert_eq!(h.app.filter, Filter::All);
+    // A jump to a row the filter hides says so instead of claiming there is none.
+    let mut other = Harness::new(140, 40);
+    other.db_at(&["a0d5fc1e8204"]);
+    select(&mut other, "6f1b8da4ec07");
+    other.keys("b").keys("c");
+    assert_eq!(other.selected_id(), "6f1b8da4ec07");
+    let note = other.app.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("not shown with the filter (branch of 6f1b8da4ec07)"),
+        "{note}"
+    );
     // Without the version table there is no path to show; the note says so.
     let mut fresh = Harness::new(140, 40);
     fresh.keys("f");
