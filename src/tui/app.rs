@@ -227,7 +227,7 @@ pub struct App {
     pub selected: usize,
     /// First graph row on screen: only rows from here to the pane's height are drawn.
     pub graph_offset: usize,
-    /// Which revisions the graph shows (`f`); `model` holds only those.
+    /// Which revisions the graph shows (`f`, `b`); `model` holds only those.
     pub filter: Filter,
     pub focus: Pane,
     pub tab: Part,
@@ -1601,6 +1601,7 @@ impl App {
         self.graph_offset = self.graph_offset.min(self.selected);
         self.keep_visible();
         self.detail_scroll = 0;
+        self.detail_hscroll = 0;
         self.want_body(effects);
         off
     }
