@@ -1715,9 +1715,13 @@ impl App {
 
     /// How many revisions the graph pane shows at once (below the unknown rows).
     pub fn graph_rows_height(&self) -> usize {
-        let unknown = self.unknown_rows().len();
-        layout::inner_height(self.areas().graph)
-            .saturating_sub(unknown)
+        self.graph_rows_in(self.areas().graph)
+    }
+
+    /// How many revisions a graph pane drawn in `area` holds below the unknown rows.
+    pub fn graph_rows_in(&self, area: ratatui::layout::Rect) -> usize {
+        layout::inner_height(area)
+            .saturating_sub(self.unknown_rows().len())
             .max(1)
     }
 

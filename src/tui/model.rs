@@ -61,7 +61,7 @@ pub struct DbView {
     pub plan_error: Option<String>,
 }
 
-/// Which revisions the graph pane shows (`f` cycles through them).
+/// Which revisions the graph pane shows (`f`: the path, `b`: a branch, again: all).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Filter {
     #[default]
@@ -125,8 +125,9 @@ impl Model {
         Model::build_only(ws, None)
     }
 
-    /// Lays out the revisions in `keep` (all of them for `None`), newest first, in the order and
-    /// lanes the whole history has them; a parent outside `keep` draws no line.
+    /// Lays out the revisions in `keep` (all of them for `None`), newest first in the whole
+    /// history's order; the lanes are drawn for the kept revisions alone (a parent outside
+    /// `keep` draws no line).
     pub fn build_only(ws: &Workspace, keep: Option<&HashSet<String>>) -> Model {
         // The whole history never fails for a valid map; an empty one is still a picture.
         let mut nodes = ws.map.history(None, None).unwrap_or_default();

@@ -223,6 +223,16 @@ fn two_hundred_revisions_up_and_down_match_alembic() {
 }
 
 /// A short history whose revisions we write by hand.
+/// One revision, `a1`, creating table `t1` (its downgrade drops it): the smallest history that
+/// runs a statement each way.
+pub(crate) fn one_table() -> Vec<GenRev> {
+    revs(&[(
+        "a1",
+        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
+        &["op.drop_table(\"t1\")"],
+    )])
+}
+
 pub(crate) fn revs(bodies: &[(&str, &[&str], &[&str])]) -> Vec<GenRev> {
     let mut out: Vec<GenRev> = Vec::new();
     for (i, (id, up, down)) in bodies.iter().enumerate() {
@@ -509,11 +519,7 @@ fn sleepy_history(seconds: u32) -> Vec<GenRev> {
 
 #[test]
 fn a_second_migrator_is_turned_away_while_the_first_runs() {
-    let history = revs(&[(
-        "a1",
-        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
-        &["op.drop_table(\"t1\")"],
-    )]);
+    let history = one_table();
     let url = pg::fresh_db("twomigrators");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
     // The test is the first migrator: it holds the migration lock itself, so nothing races.
@@ -644,11 +650,7 @@ fn kill_9_during_a_step_alembic_runs_takes_alembic_down_too() {
 
 #[test]
 fn a_row_no_file_defines_stops_everything_with_its_name() {
-    let history = revs(&[(
-        "a1",
-        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
-        &["op.drop_table(\"t1\")"],
-    )]);
+    let history = one_table();
     let url = pg::fresh_db("unknownrow");
     pg::psql(
         &url,
@@ -768,11 +770,7 @@ fn a_step_that_needs_a_connection_runs_online_through_alembic() {
 
 #[test]
 fn without_yes_and_without_a_terminal_nothing_runs() {
-    let history = revs(&[(
-        "a1",
-        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
-        &["op.drop_table(\"t1\")"],
-    )]);
+    let history = one_table();
     let url = pg::fresh_db("noyes");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "    protected: true\n");
     let out = sb
@@ -907,11 +905,7 @@ fn events_stream_notices_and_a_cancel_rolls_the_running_step_back() {
 
 #[test]
 fn read_only_profiles_databases_and_unreachable_servers_change_nothing() {
-    let history = revs(&[(
-        "a1",
-        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
-        &["op.drop_table(\"t1\")"],
-    )]);
+    let history = one_table();
     // A read-only profile refuses before connecting for writes.
     let url = pg::fresh_db("readonly");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "    read_only: true\n");
@@ -1217,11 +1211,7 @@ fn a_changed_project_module_is_rendered_again_not_served_from_the_cache() {
 fn a_new_sqlalchemy_is_rendered_again_not_served_from_the_cache() {
     // The render cache is keyed by the versions of alembic, SQLAlchemy and Python the profile's
     // command runs: renderings of an older SQLAlchemy are never shown or run after an upgrade.
-    let history = revs(&[(
-        "a1",
-        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
-        &["op.drop_table(\"t1\")"],
-    )]);
+    let history = one_table();
     let url = pg::fresh_db("toolchainkey");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
     let (ws, settings, resolved) = sb.library(&url);
@@ -1398,11 +1388,7 @@ fn the_preview_flags_destructive_and_lock_heavy_statements() {
 
 #[test]
 fn the_profiles_alembic_env_reaches_the_alembic_command() {
-    let history = revs(&[(
-        "a1",
-        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
-        &["op.drop_table(\"t1\")"],
-    )]);
+    let history = one_table();
     let url = pg::fresh_db("alembicenv");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
     let marker = sb.dir.path().join("marker");

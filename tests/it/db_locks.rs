@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use crate::common::gen::ProjectOpts;
 use crate::common::pg;
-use crate::db_exec::{revs, table_exists, text, version_rows, LockHolder, Sandbox};
+use crate::db_exec::{one_table, revs, table_exists, text, version_rows, LockHolder, Sandbox};
 
 fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)
@@ -88,11 +88,7 @@ fn column_exists(url: &str, table: &str, column: &str) -> bool {
 
 #[test]
 fn a_second_cli_sees_the_migration_in_progress_before_planning() {
-    let history = revs(&[(
-        "a1",
-        &["op.create_table(\"t1\", sa.Column(\"id\", sa.Integer()))"],
-        &["op.drop_table(\"t1\")"],
-    )]);
+    let history = one_table();
     let url = pg::fresh_db("inprogress");
     let sb = Sandbox::new(&history, &ProjectOpts::default(), "");
     let out = sb.run(&url, &["--json", "status"]);

@@ -33,13 +33,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(block, area);
 
     // Long values (findings, paths, parents of a merge) wrap under their value.
-    let header: Vec<Line> = header_lines(app, theme)
+    let mut header: Vec<Line> = header_lines(app, theme)
         .iter()
         .flat_map(|l| widgets::wrap::hang(l, KEY_WIDTH, inner.width as usize))
         .collect();
     // The header never takes more than half the pane: the body is what people scroll. What
     // does not fit is counted on its last line.
-    let mut header = header;
     let header_height = (header.len() as u16).min(inner.height / 2);
     if header.len() > header_height as usize && header_height > 0 {
         let cut = header_height as usize - 1;

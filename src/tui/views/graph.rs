@@ -7,7 +7,6 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::tui::app::{short, App, Pane};
-use crate::tui::layout::inner_height;
 use crate::tui::model::{RevState, Row};
 use crate::tui::theme::Theme;
 use crate::tui::widgets;
@@ -18,7 +17,7 @@ const SHOWN_LABELS: usize = 2;
 /// Draws the visible slice of the graph.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let unknown = app.unknown_rows();
-    let height = inner_height(area).saturating_sub(unknown.len()).max(1);
+    let height = app.graph_rows_in(area);
     let total = app.model.rows.len();
     let mut title = if total == 0 {
         "revisions".to_owned()
